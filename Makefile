@@ -1,0 +1,35 @@
+# The two set-up commands of the README:  make book  (build the book into _build/html)
+#                                         make test  (unit tests + every notebook, in quick mode)
+# Both create the virtual environment .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: book test data studies clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+# Fashion-MNIST from Debian (needs root); elsewhere the loader downloads it into ~/.cache/tpnb.
+data:
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+# The rendered book: every notebook executed in full mode, plotting the committed study results.
+book: $(BIN)/.installed
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+
+# Unit tests and every notebook under nbval, with studies shrunk by TPNB_QUICK=1.
+test: $(BIN)/.installed data
+	TPNB_QUICK=1 $(BIN)/python -m pytest
+
+# Regenerate every committed study result (full mode; resumes where it stopped).
+studies: $(BIN)/.installed data
+	$(BIN)/python -m tpnb.studies run all
+
+clean:
+	rm -rf _build results/quick

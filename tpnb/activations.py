@@ -1,0 +1,161 @@
+"""Hidden-layer activations, each with what target propagation needs besides f and f'.
+
+Every activation provides
+- ``__call__(u)`` and ``derivative(u)``: f(u) and f'(u), elementwise;
+- ``project(ix, cap)``: map a proposed activation target ix into the image of f (and clip above at
+  ``cap`` when given), giving a reachable target x';
+- ``target(u, x_target, margin)``: a pre-activation target u' with f(u') = x' exactly, chosen as close
+  to the current pre-activation u as the activation allows (identity on invertible activations);
+- ``invertible``: True when f is a bijection onto its image (random-direction TP needs this).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Activation:
+    name: str = ""
+    invertible: bool = True
+    lower: float = -np.inf  # the image of f is the interval (lower, upper) or [lower, upper]
+    upper: float = np.inf
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def project(self, ix: np.ndarray, cap: float | None = None) -> np.ndarray:
+        """Clip ix into the image of f, then above at cap (cap=None: no cap)."""
+        upper = self.upper if cap is None else min(self.upper, cap)
+        if self.lower == -np.inf and upper == np.inf:
+            return ix
+        return np.clip(ix, self.lower, upper)
+
+    def target(self, u: np.ndarray, x_target: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        """Pre-activation target u' with f(u') = x_target (x_target already projected)."""
+        return self.inverse(x_target)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    name = "identity"
+
+    def __call__(self, u):
+        return u
+
+    def derivative(self, u):
+        return np.ones_like(u)
+
+    def inverse(self, x):
+        return x
+
+
+class ReLU(Activation):
+    name = "relu"
+    invertible = False
+    lower = 0.0
+
+    def __call__(self, u):
+        return np.maximum(u, 0.0)
+
+    def derivative(self, u):
+        return (u > 0).astype(u.dtype)
+
+    def inverse(self, x):
+        raise ValueError("relu is not invertible: use target(u, x', margin) for a pre-activation target")
+
+    def target(self, u, x_target, margin=0.0):
+        # seed 000: x'_j > 0 -> u'_j = x'_j (linear part);  x'_j = 0 and u_j <= 0 -> u'_j = u_j (already off);
+        #           x'_j = 0 and u_j > 0 -> u'_j = -m (push just past the kink, margin m >= 0).
+        return np.where(x_target > 0, x_target, np.where(u <= 0, u, -margin))
+
+
+class LeakyReLU(Activation):
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.1):
+        if not 0 < slope < 1:
+            raise ValueError(f"leaky_relu slope must be in (0, 1), got {slope}")
+        self.slope = slope
+
+    def __call__(self, u):
+        return np.where(u > 0, u, self.slope * u)
+
+    def derivative(self, u):
+        return np.where(u > 0, 1.0, self.slope)
+
+    def inverse(self, x):
+        return np.where(x > 0, x, x / self.slope)
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class XPlusReLU(Activation):
+    """f(u) = u + relu(u): slope 1 below zero, 2 above; invertible on all of R (seed 001)."""
+    name = "x_plus_relu"
+
+    def __call__(self, u):
+        return u + np.maximum(u, 0.0)
+
+    def derivative(self, u):
+        return np.where(u > 0, 2.0, 1.0)
+
+    def inverse(self, x):
+        return np.where(x > 0, 0.5 * x, x)
+
+
+class _Bounded(Activation):
+    """Activations with an open image (lower, upper): targets are clipped eps inside it."""
+    eps: float = 1e-6
+
+    def project(self, ix, cap=None):
+        upper = self.upper - self.eps if cap is None else min(self.upper - self.eps, cap)
+        return np.clip(ix, self.lower + self.eps, upper)
+
+
+class Tanh(_Bounded):
+    name = "tanh"
+    lower, upper = -1.0, 1.0
+
+    def __call__(self, u):
+        return np.tanh(u)
+
+    def derivative(self, u):
+        return 1.0 - np.tanh(u) ** 2
+
+    def inverse(self, x):
+        return np.arctanh(x)
+
+
+class Sigmoid(_Bounded):
+    name = "sigmoid"
+    lower, upper = 0.0, 1.0
+
+    def __call__(self, u):
+        return 0.5 * (1.0 + np.tanh(0.5 * u))  # overflow-free logistic
+
+    def derivative(self, u):
+        s = self(u)
+        return s * (1.0 - s)
+
+    def inverse(self, x):
+        return np.log(x) - np.log1p(-x)
+
+
+ACTIVATIONS = {cls.name: cls for cls in (Identity, ReLU, LeakyReLU, XPlusReLU, Tanh, Sigmoid)}
+
+
+def get_activation(spec: str | Activation) -> Activation:
+    """An Activation instance from its name (e.g. "relu") or an instance (returned as is)."""
+    if isinstance(spec, Activation):
+        return spec
+    if spec not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {spec!r}; known: {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[spec]()

@@ -1,0 +1,88 @@
+"""The one container every loader returns and every rule trains on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TASKS = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split held in memory as float64.
+
+    x_train: (n_train, d) inputs.  y_train: (n_train, k) targets; for classification the
+    one-hot encoding of the labels (k = number of classes), for regression the real targets.
+    x_test, y_test: the same for the test split.  task: "regression" or "classification".
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    task: str
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; expected one of {TASKS}")
+        for split in ("train", "test"):
+            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+            check_xy(x, y, what=f"{self.name} {split}")
+        if self.x_train.shape[1] != self.x_test.shape[1]:
+            raise ValueError(
+                f"{self.name}: train inputs have {self.x_train.shape[1]} features, "
+                f"test inputs {self.x_test.shape[1]}")
+        if self.y_train.shape[1] != self.y_test.shape[1]:
+            raise ValueError(
+                f"{self.name}: train targets have {self.y_train.shape[1]} columns, "
+                f"test targets {self.y_test.shape[1]}")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.y_train.shape[1]
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
+        """The first n_train / n_test samples of each split (loaders shuffle where order matters)."""
+        return Dataset(self.name, self.x_train[:n_train], self.y_train[:n_train],
+                       self.x_test[:n_test], self.y_test[:n_test], self.task)
+
+    def validation_split(self, n_val: int) -> "Dataset":
+        """Hold out the last n_val training samples as the 'test' split (for tuning, never the test set)."""
+        if not 0 < n_val < len(self.x_train):
+            raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
+        return Dataset(f"{self.name}-validation", self.x_train[:-n_val], self.y_train[:-n_val],
+                       self.x_train[-n_val:], self.y_train[-n_val:], self.task)
+
+
+def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n,) integer labels in [0, n_classes) -> (n, n_classes) float64 one-hot rows."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"label out of range: labels span [{labels.min()}, {labels.max()}], "
+            f"expected [0, {n_classes - 1}]")
+    out = np.zeros((labels.size, n_classes))
+    out[np.arange(labels.size), labels] = 1.0
+    return out
+
+
+def check_xy(x: np.ndarray, y: np.ndarray, what: str = "data") -> None:
+    """Raise ValueError naming the problem if x (n, d) and y (n, k) are not a usable batch."""
+    for name, arr in (("inputs", x), ("targets", y)):
+        if not isinstance(arr, np.ndarray) or arr.ndim != 2:
+            raise ValueError(f"{what}: {name} must be a 2-D array, got "
+                             f"{getattr(arr, 'shape', type(arr).__name__)}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what}: {name} contain NaN or inf")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{what}: shape mismatch, {x.shape[0]} inputs but {y.shape[0]} targets")

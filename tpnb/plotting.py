@@ -1,0 +1,66 @@
+"""One figure style for the whole book: solid white backgrounds (readable in dark mode), one palette."""
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+# one colour per method, the same in every chapter
+METHOD_COLORS = {
+    "exact_tp": "#d62728", "bp_sgd": "#1f77b4", "bp_adam": "#2ca02c", "least_squares": "#7f7f7f",
+    "random_tp": "#9467bd", "dtp": "#8c564b", "ddtp": "#e377c2", "gnt": "#17becf", "dfa": "#bcbd22",
+    "gtp": "#ff7f0e",
+}
+
+
+def setup() -> None:
+    """Apply the book's matplotlib style (call once at the top of a notebook)."""
+    mpl.rcParams.update({
+        "figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",
+        "figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": (6.4, 3.8),
+        "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+        "legend.frameon": False, "font.size": 10,
+    })
+
+
+def color(method: str) -> str:
+    """The method's colour; unknown methods get a neutral grey."""
+    return METHOD_COLORS.get(method.split("|")[0], "#555555")
+
+
+def curves(ax, histories: dict, metric: str, *, log: bool = False, styles: dict | None = None):
+    """Plot metric per epoch for {label: History}; labels map to colours through ``color``."""
+    for label, history in histories.items():
+        values = np.asarray(history.metrics[metric], dtype=float)
+        style = {"label": label, "color": color(label), **(styles or {}).get(label, {})}
+        ax.plot(np.arange(len(values)), values, **style)
+        if history.diverged:
+            ax.plot(len(values) - 1, np.nan_to_num(values[-2] if len(values) > 1 else 0.0), "x",
+                    color=style["color"], ms=9)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    if log:
+        ax.set_yscale("log")
+    return ax
+
+
+def heatmap(ax, values: np.ndarray, row_labels, col_labels, *, fmt: str = "{:.3g}", cmap: str = "viridis",
+            xlabel: str = "", ylabel: str = "", title: str = ""):
+    """Annotated heat map of a 2-D array (NaN cells shown empty and labelled 'div')."""
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, "div" if not np.isfinite(v) else fmt.format(v), ha="center", va="center",
+                color="white" if np.isfinite(v) and v < np.nanmean(values) else "black", fontsize=8)
+    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
+    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(False)
+    return image
+
+
+def figure(*args, **kwargs):
+    """plt.subplots with the book's layout defaults."""
+    kwargs.setdefault("layout", "constrained")
+    return plt.subplots(*args, **kwargs)

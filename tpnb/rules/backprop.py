@@ -1,0 +1,38 @@
+"""Backpropagation: the gradient of the loss on the output, pushed down the layers, fed to an optimiser."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..losses import get_loss
+from ..network import MLP
+from ..optimizers import make_optimizer
+
+
+def gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss) -> list:
+    """dL/dW_l for every layer, each (N_l, D_l + 1); L is the batch-mean loss."""
+    fp = net.forward(x)
+    delta = loss.gradient(fp.output, y)                       # dL/du_L, (B, n_L)
+    grads = [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        grads[l] = delta.T @ fp.xs[l]                         # dL/dW_l = delta^T x_l
+        if l > 0:
+            delta = (delta @ net.weights[l][:, :-1]) * net.activation.derivative(fp.us[l - 1])
+    return grads
+
+
+class Backprop:
+    """Gradient of ``loss`` ("mse" or "cross_entropy") with an optimiser ("sgd" or "adam")."""
+
+    name = "backprop"
+
+    def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", **optimizer_options):
+        self.loss = get_loss(loss)
+        self.optimizer = make_optimizer(optimizer, **optimizer_options)
+
+    def __repr__(self):
+        return f"Backprop(loss={self.loss.name!r}, optimizer={self.optimizer!r})"
+
+    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        grads = gradients(net, x, y, self.loss)
+        self.optimizer.update(net.weights, grads)
+        return {f"grad_norm_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}

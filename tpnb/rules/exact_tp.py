@@ -1,0 +1,182 @@
+"""Exact target propagation (seed 000): per sample, new weights that make the network output its target.
+
+For one sample (x, y) the rule walks the layers top-down. At layer l with input x (bias entry 1),
+weights W (rows w_n) and pre-activation target u' (dv = u' - u):
+
+- each neuron proposes dw_n = a dv_n x and the input change
+  dx_n = dv_n (1 - alpha) / |w_n + a dv_n x|^2 (w_n + a dv_n x),   alpha = a |x|^2,
+  so that <x + dx_n, w_n + dw_n> = u'_n;
+- the proposals are averaged over the layer's neurons, ix = x + mean_n dx_n, the bias entry is reset
+  to 1 and ix is projected into the image of the previous activation (and capped): the input target x';
+- the new weights are the orthogonal projection of each w_n onto {w : <x', w> = u'_n}:
+  w'_n = w_n + (u'_n - <w_n, x'>) / |x'|^2 x',  so W' x' = u' exactly;
+- the previous layer's pre-activation target u'_{l-1} satisfies f(u'_{l-1}) = x' exactly.
+Layer 1 cannot change its input: x' = x and w'_n = w_n + dv_n / |x|^2 x.
+
+Property E: theta'(x, y) = (W'_1, ..., W'_L) maps x to u'_L exactly. The batch rule moves the weights
+towards the batch mean of theta': theta <- theta + eta (mean_b theta'_b - theta).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..losses import softmax
+from ..network import MLP, with_bias
+
+OUTPUT_TARGETS = ("label", "step", "softmax_step")
+DX_MODES = ("full", "exact")
+
+
+class ExactTP:
+    """Exact TP with every open decision of the seed as an option.
+
+    a, alpha: the split of the change between weights and input; give at most one. alpha = a |x|^2
+        is the scale-free form (alpha = 1: all change to the weights, dx = 0; alpha = 0: all to the
+        input). Default alpha = 0.5. ``a`` must be >= 0, ``alpha`` in [0, 1].
+    eta: step towards the batch mean of the per-sample weights (eta = 1: the seed's plain average).
+    cap: upper clip of hidden input targets (None: no cap). margin: the ReLU target rule's -m >= 0.
+    dx_mode: "full" (the seed: dx along w + a dv x, its bias entry discarded) or "exact" (dx restricted
+        to the changeable coordinates, so each neuron's proposal is exact before averaging).
+    output_target: "label" (u'_L = y), "step" (u_L + beta (y - u_L)) or "softmax_step"
+        (u_L + beta (y - softmax(u_L))).
+    """
+
+    name = "exact_tp"
+
+    def __init__(self, *, a: float | None = None, alpha: float | None = None, eta: float = 1.0,
+                 cap: float | None = 2.0, margin: float = 0.0, dx_mode: str = "full",
+                 output_target: str = "label", beta: float = 1.0):
+        if a is not None and alpha is not None:
+            raise ValueError("give either a or alpha, not both")
+        if a is None and alpha is None:
+            alpha = 0.5
+        if a is not None and not a >= 0:
+            raise ValueError(f"a must be >= 0, got {a}")
+        if alpha is not None and not 0 <= alpha <= 1:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        if not eta > 0:
+            raise ValueError(f"eta must be > 0, got {eta}")
+        if cap is not None and not cap > 0:
+            raise ValueError(f"cap must be > 0 (or None), got {cap}")
+        if not margin >= 0:
+            raise ValueError(f"margin must be >= 0, got {margin}")
+        if dx_mode not in DX_MODES:
+            raise ValueError(f"unknown dx_mode {dx_mode!r}; known: {DX_MODES}")
+        if output_target not in OUTPUT_TARGETS:
+            raise ValueError(f"unknown output_target {output_target!r}; known: {OUTPUT_TARGETS}")
+        if not beta > 0:
+            raise ValueError(f"beta must be > 0, got {beta}")
+        self.a, self.alpha, self.eta, self.cap, self.margin = a, alpha, eta, cap, margin
+        self.dx_mode, self.output_target, self.beta = dx_mode, output_target, beta
+
+    def __repr__(self) -> str:
+        split = f"a={self.a}" if self.a is not None else f"alpha={self.alpha}"
+        return (f"ExactTP({split}, eta={self.eta}, cap={self.cap}, margin={self.margin}, "
+                f"dx_mode={self.dx_mode!r}, output_target={self.output_target!r}, beta={self.beta})")
+
+    def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """u'_L for a batch, (batch, n_L)."""
+        if self.output_target == "label":
+            return y
+        if self.output_target == "step":
+            return u_out + self.beta * (y - u_out)
+        return u_out + self.beta * (y - softmax(u_out))
+
+    def input_target(self, net: MLP, w: np.ndarray, x: np.ndarray, u: np.ndarray, dv: np.ndarray):
+        """x' for every sample of a batch at one layer (all arrays rows = samples).
+
+        w (N, D+1), x (B, D+1), u and dv (B, N). Returns the projected input target without the
+        bias column, (B, D), and the unprojected average ix, (B, D).
+        """
+        n_neurons = w.shape[0]
+        sq_x = np.einsum("bi,bi->b", x, x)                              # |x|^2, (B,)
+        alpha = np.full_like(sq_x, self.alpha) if self.a is None else self.a * sq_x
+        a = (alpha / sq_x)[:, None]                                      # (B, 1)
+        # |w_n + a dv_n x|^2 = |w_n|^2 + 2 a dv_n <w_n, x> + a^2 dv_n^2 |x|^2, over the changed coordinates
+        if self.dx_mode == "full":
+            sq_w, w_dot_x, sq_xc = np.einsum("ni,ni->n", w, w), u, sq_x
+        else:
+            sq_w = np.einsum("ni,ni->n", w[:, :-1], w[:, :-1])
+            w_dot_x, sq_xc = u - w[:, -1], sq_x - 1.0
+        den = sq_w + 2 * a * dv * w_dot_x + (a * dv) ** 2 * sq_xc[:, None]   # (B, N)
+        num = dv * (1.0 - alpha)[:, None]
+        coef = np.divide(num, den, out=np.zeros_like(num), where=den > 0)   # dx_n = coef_n (w_n + a dv_n x)
+        # mean_n dx_n = (coef @ W + (sum_n coef_n a dv_n) x) / N, restricted to the changeable coordinates
+        mean_dx = (coef @ w[:, :-1] + (a[:, 0] * np.einsum("bn,bn->b", coef, dv))[:, None] * x[:, :-1])
+        ix = x[:, :-1] + mean_dx / n_neurons
+        return net.activation.project(ix, self.cap), ix
+
+    def mean_update(self, net: MLP, x: np.ndarray, y: np.ndarray):
+        """mean_b theta'_b - theta for a batch, as a list of (N_l, D_l + 1) arrays, and diagnostics.
+
+        x (B, d_in), y (B, n_out). No (B, N, D) tensor is formed: the batch mean of
+        w'_n - w_n = r_n x' / |x'|^2 is the matrix product R^T (X' / |X'|^2) / B.
+        """
+        fp = net.forward(x)
+        batch = x.shape[0]
+        u_target = self.output_targets(fp.output, y)
+        updates = [None] * net.depth
+        diagnostics = {}
+        for l in range(net.depth - 1, -1, -1):
+            w, x_l, u_l = net.weights[l], fp.xs[l], fp.us[l]
+            if l > 0:
+                x_proj, ix = self.input_target(net, w, x_l, u_l, u_target - u_l)
+                x_target = with_bias(x_proj)                               # x'
+                residual = u_target - x_target @ w.T                       # u' - W x'
+                hidden = x_l[:, :-1]
+                diagnostics[f"target_step_{l + 1}"] = float(
+                    np.mean(np.linalg.norm(x_proj - hidden, axis=1)
+                            / np.maximum(np.linalg.norm(hidden, axis=1), 1e-12)))
+                diagnostics[f"clipped_{l + 1}"] = float(np.mean(x_proj != ix))
+            else:
+                x_target, residual = x_l, u_target - u_l                   # layer 1: x' = x
+            scaled = x_target / np.einsum("bi,bi->b", x_target, x_target)[:, None]   # x' / |x'|^2
+            updates[l] = residual.T @ scaled / batch
+            # batch agreement: spread of the per-sample updates r_b x'_b^T / |x'_b|^2 around their mean
+            mean_sq = float(np.einsum("bn,bn->", residual, residual * np.einsum("bi,bi->b", scaled, scaled)[:, None])) / batch
+            diagnostics[f"spread_{l + 1}"] = float(np.sqrt(max(mean_sq - np.sum(updates[l] ** 2), 0.0)))
+            diagnostics[f"update_{l + 1}"] = float(np.linalg.norm(updates[l]))
+            if l > 0:
+                u_target = net.activation.target(fp.us[l - 1], x_target[:, :-1], self.margin)
+        return updates, diagnostics
+
+    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        """theta <- theta + eta (mean_b theta'_b - theta), in place; returns diagnostics."""
+        updates, diagnostics = self.mean_update(net, x, y)
+        for w, dw in zip(net.weights, updates):
+            w += self.eta * dw
+        return diagnostics
+
+
+def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) -> list:
+    """Reference implementation for one sample, written neuron by neuron as in the seed.
+
+    x (d_in,), y (n_out,). Returns theta' = [W'_1, ..., W'_L]. Slow; used by the tests.
+    """
+    fp = net.forward(x[None, :])
+    u_target = rule.output_targets(fp.output, y[None, :])[0]
+    new_weights = [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        w, x_l, u_l = net.weights[l], fp.xs[l][0], fp.us[l][0]
+        dv = u_target - u_l
+        if l == 0:
+            new_weights[0] = w + np.outer(dv, x_l) / (x_l @ x_l)           # dw = dv / |x|^2 x
+            break
+        a = rule.a if rule.a is not None else rule.alpha / (x_l @ x_l)
+        changeable = slice(None) if rule.dx_mode == "full" else slice(0, -1)
+        proposals = []
+        for n in range(w.shape[0]):
+            direction = np.zeros_like(x_l)
+            direction[changeable] = (w[n] + a * dv[n] * x_l)[changeable]   # w + a dv x
+            den = direction @ direction
+            dx = dv[n] * (1 - a * (x_l @ x_l)) / den * direction if den > 0 else np.zeros_like(x_l)
+            proposals.append(dx)
+        ix = x_l + np.mean(proposals, axis=0)
+        x_target = np.append(net.activation.project(ix[:-1], rule.cap), 1.0)   # x', bias reset to 1
+        new_w = np.empty_like(w)
+        for n in range(w.shape[0]):
+            # the seed's form: dw = (dv - <w, x'> + <w, x>) / |x'|^2 x'
+            new_w[n] = w[n] + (dv[n] - w[n] @ x_target + w[n] @ x_l) / (x_target @ x_target) * x_target
+        new_weights[l] = new_w
+        u_target = net.activation.target(fp.us[l - 1][0], x_target[:-1], rule.margin)
+    return new_weights
