@@ -156,6 +156,6 @@ def get_activation(spec: str | Activation) -> Activation:
     """An Activation instance from its name (e.g. "relu") or an instance (returned as is)."""
     if isinstance(spec, Activation):
         return spec
-    if spec not in ACTIVATIONS:
+    if not isinstance(spec, str) or spec not in ACTIVATIONS:
         raise ValueError(f"unknown activation {spec!r}; known: {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[spec]()

@@ -47,7 +47,7 @@ def get_loss(spec):
     """A loss from its name ("mse", "cross_entropy") or an instance (returned as is)."""
     if isinstance(spec, (MSE, CrossEntropy)):
         return spec
-    if spec not in LOSSES:
+    if not isinstance(spec, str) or spec not in LOSSES:
         raise ValueError(f"unknown loss {spec!r}; known: {sorted(LOSSES)}")
     return LOSSES[spec]()
 

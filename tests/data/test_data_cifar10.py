@@ -6,7 +6,6 @@ import io
 import os
 import pickle
 import tarfile
-import urllib.request
 
 import numpy as np
 import pytest
@@ -49,12 +48,7 @@ def all_batches(protocol=2):
     return {name: batch_pickle(i, protocol) for i, name in enumerate(TRAIN_BATCHES + TEST_BATCHES)}
 
 
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network touched")
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(sources, "fetch_url", refuse)
+pytestmark = pytest.mark.usefixtures("no_network")
 
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])

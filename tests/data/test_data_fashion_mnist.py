@@ -2,7 +2,6 @@
 import dataclasses
 import hashlib
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +35,6 @@ def write_fake(monkeypatch, folder, train_images=TRAIN_IMAGES, train_labels=TRAI
     return dict(search_dirs=[folder], cache_dir=folder.parent / "cache", download=False)
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("network touched")
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(sources, "fetch_url", refuse)
 
 
 def test_fake_files_load_as_scaled_pixels_and_one_hot_labels(tmp_path, monkeypatch, no_network):

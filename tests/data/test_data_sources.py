@@ -1,7 +1,6 @@
 """Finding data files: search order, checksums, atomic downloads, and the not-found message."""
 import gzip
 import hashlib
-import urllib.request
 
 import pytest
 
@@ -25,13 +24,6 @@ def write(folder, data, name="toy.gz"):
     return folder
 
 
-@pytest.fixture
-def no_network(monkeypatch):
-    """Make every network access fail the test."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("network touched")
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    monkeypatch.setattr(sources, "fetch_url", refuse)
 
 
 def test_finds_file_in_search_dir_and_returns_decompressed_content(tmp_path, no_network):

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..losses import softmax
 from ..network import MLP, with_bias
+from .targets import check_output_target, output_targets
 
-OUTPUT_TARGETS = ("label", "step", "softmax_step")
 DX_MODES = ("full", "exact")
+ZERO_TOL = 1e-10   # |w + a dv x|^2 below this fraction of |w|^2 + |a dv x|^2 counts as zero
 
 
 class ExactTP:
@@ -62,10 +62,7 @@ class ExactTP:
             raise ValueError(f"margin must be >= 0, got {margin}")
         if dx_mode not in DX_MODES:
             raise ValueError(f"unknown dx_mode {dx_mode!r}; known: {DX_MODES}")
-        if output_target not in OUTPUT_TARGETS:
-            raise ValueError(f"unknown output_target {output_target!r}; known: {OUTPUT_TARGETS}")
-        if not beta > 0:
-            raise ValueError(f"beta must be > 0, got {beta}")
+        check_output_target(output_target, beta)
         self.a, self.alpha, self.eta, self.cap, self.margin = a, alpha, eta, cap, margin
         self.dx_mode, self.output_target, self.beta = dx_mode, output_target, beta
 
@@ -76,11 +73,7 @@ class ExactTP:
 
     def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """u'_L for a batch, (batch, n_L)."""
-        if self.output_target == "label":
-            return y
-        if self.output_target == "step":
-            return u_out + self.beta * (y - u_out)
-        return u_out + self.beta * (y - softmax(u_out))
+        return output_targets(self.output_target, self.beta, u_out, y)
 
     def input_target(self, net: MLP, w: np.ndarray, x: np.ndarray, u: np.ndarray, dv: np.ndarray):
         """x' for every sample of a batch at one layer (all arrays rows = samples).
@@ -98,9 +91,11 @@ class ExactTP:
         else:
             sq_w = np.einsum("ni,ni->n", w[:, :-1], w[:, :-1])
             w_dot_x, sq_xc = u - w[:, -1], sq_x - 1.0
-        den = sq_w + 2 * a * dv * w_dot_x + (a * dv) ** 2 * sq_xc[:, None]   # (B, N)
+        scale = sq_w + (a * dv) ** 2 * sq_xc[:, None]
+        den = scale + 2 * a * dv * w_dot_x                                   # (B, N)
         num = dv * (1.0 - alpha)[:, None]
-        coef = np.divide(num, den, out=np.zeros_like(num), where=den > 0)   # dx_n = coef_n (w_n + a dv_n x)
+        # a (numerically) zero |w_n + a dv_n x|^2: that neuron proposes dx_n = 0
+        coef = np.divide(num, den, out=np.zeros_like(num), where=den > ZERO_TOL * scale)
         # mean_n dx_n = (coef @ W + (sum_n coef_n a dv_n) x) / N, restricted to the changeable coordinates
         mean_dx = (coef @ w[:, :-1] + (a[:, 0] * np.einsum("bn,bn->b", coef, dv))[:, None] * x[:, :-1])
         ix = x[:, :-1] + mean_dx / n_neurons
@@ -162,14 +157,16 @@ def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) ->
         if l == 0:
             new_weights[0] = w + np.outer(dv, x_l) / (x_l @ x_l)           # dw = dv / |x|^2 x
             break
-        a = rule.a if rule.a is not None else rule.alpha / (x_l @ x_l)
+        alpha = rule.alpha if rule.a is None else rule.a * (x_l @ x_l)      # alpha = a |x|^2
+        a = alpha / (x_l @ x_l)
         changeable = slice(None) if rule.dx_mode == "full" else slice(0, -1)
         proposals = []
         for n in range(w.shape[0]):
             direction = np.zeros_like(x_l)
             direction[changeable] = (w[n] + a * dv[n] * x_l)[changeable]   # w + a dv x
             den = direction @ direction
-            dx = dv[n] * (1 - a * (x_l @ x_l)) / den * direction if den > 0 else np.zeros_like(x_l)
+            scale = w[n][changeable] @ w[n][changeable] + (a * dv[n]) ** 2 * (x_l[changeable] @ x_l[changeable])
+            dx = dv[n] * (1 - alpha) / den * direction if den > ZERO_TOL * scale else np.zeros_like(x_l)
             proposals.append(dx)
         ix = x_l + np.mean(proposals, axis=0)
         x_target = np.append(net.activation.project(ix[:-1], rule.cap), 1.0)   # x', bias reset to 1

@@ -1,0 +1,106 @@
+"""Tests for tpnb.optimizers: SGD, momentum, Adam, validation."""
+import numpy as np
+import pytest
+
+from tpnb.optimizers import Adam, SGD, make_optimizer
+
+
+def params_and_grads(seed, steps=1):
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(size=(3, 4)), rng.normal(size=(2, 5))]
+    grads = [[rng.normal(size=p.shape) for p in params] for _ in range(steps)]
+    return params, grads
+
+
+@pytest.mark.parametrize("lr", [0.01, 0.5, 3.0])
+def test_sgd_without_momentum(lr):
+    params, (grads,) = params_and_grads(0)
+    expected = [p - lr * g for p, g in zip(params, grads)]
+    ids = [id(p) for p in params]
+    SGD(lr=lr).update(params, grads)
+    for p, e in zip(params, expected):
+        np.testing.assert_allclose(p, e, rtol=1e-15, atol=1e-15)
+    assert [id(p) for p in params] == ids  # in place
+
+
+@pytest.mark.parametrize("momentum", [0.5, 0.9])
+def test_sgd_momentum_three_steps(momentum):
+    lr = 0.1
+    params, grads = params_and_grads(1, steps=3)
+    ref_p = [p.copy() for p in params]
+    ref_v = [np.zeros_like(p) for p in params]
+    opt = SGD(lr=lr, momentum=momentum)
+    for step_grads in grads:
+        opt.update(params, step_grads)
+        for i, g in enumerate(step_grads):
+            ref_v[i] = momentum * ref_v[i] + g
+            ref_p[i] = ref_p[i] - lr * ref_v[i]
+        for p, r in zip(params, ref_p):
+            np.testing.assert_allclose(p, r, rtol=1e-14, atol=1e-14)
+    # explicit closed form after 3 steps: v3 = m^2 g1 + m g2 + g3, v2 = m g1 + g2, v1 = g1
+    g1, g2, g3 = (g[0] for g in grads)
+    start = params_and_grads(1, steps=3)[0][0]
+    total = g1 + (momentum * g1 + g2) + (momentum ** 2 * g1 + momentum * g2 + g3)
+    np.testing.assert_allclose(params[0], start - lr * total, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("lr", [1e-3, 0.05])
+def test_adam_first_step_is_lr_sign(lr):
+    params, (grads,) = params_and_grads(2)
+    before = [p.copy() for p in params]
+    Adam(lr=lr).update(params, grads)
+    for p, b, g in zip(params, before, grads):
+        np.testing.assert_allclose(p - b, -lr * np.sign(g), rtol=1e-5)
+
+
+def test_adam_matches_reference_over_steps():
+    lr, b1, b2, eps = 0.01, 0.8, 0.99, 1e-8
+    params, grads = params_and_grads(3, steps=4)
+    ref = [p.copy() for p in params]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    opt = Adam(lr=lr, beta1=b1, beta2=b2, eps=eps)
+    for t, step_grads in enumerate(grads, start=1):
+        opt.update(params, step_grads)
+        for i, g in enumerate(step_grads):
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            m_hat, v_hat = m[i] / (1 - b1 ** t), v[i] / (1 - b2 ** t)
+            ref[i] = ref[i] - lr * m_hat / (np.sqrt(v_hat) + eps)
+    for p, r in zip(params, ref):
+        # the package puts eps outside the bias correction (Kingma & Ba's efficient form): tiny difference
+        np.testing.assert_allclose(p, r, rtol=1e-6, atol=1e-9)
+    assert opt.t == 4
+
+
+def test_adam_zero_gradient_does_not_move():
+    params = [np.ones((2, 2))]
+    Adam(lr=0.1).update(params, [np.zeros((2, 2))])
+    np.testing.assert_array_equal(params[0], 1.0)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(lr=0.0), "lr"), (dict(lr=-1.0), "lr"), (dict(lr=float("nan")), "lr"),
+    (dict(momentum=-0.1), "momentum"), (dict(momentum=1.0), "momentum"), (dict(momentum=float("nan")), "momentum"),
+])
+def test_sgd_validation(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        SGD(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(lr=0.0), "lr"), (dict(lr=-1e-3), "lr"),
+    (dict(beta1=1.0), "beta1"), (dict(beta1=-0.1), "beta1"),
+    (dict(beta2=1.0), "beta2"), (dict(beta2=1.5), "beta2"),
+])
+def test_adam_validation(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        Adam(**kwargs)
+
+
+def test_make_optimizer():
+    opt = make_optimizer("sgd", lr=0.2, momentum=0.5)
+    assert isinstance(opt, SGD) and opt.lr == 0.2 and opt.momentum == 0.5
+    assert isinstance(make_optimizer("adam", lr=1e-2), Adam)
+    with pytest.raises(ValueError, match="rmsprop_xyz"):
+        make_optimizer("rmsprop_xyz")

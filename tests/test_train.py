@@ -1,0 +1,252 @@
+"""Tests for tpnb.train: the shared training loop and its History record."""
+import json
+
+import numpy as np
+import pytest
+
+from tpnb.data.dataset import Dataset
+from tpnb.network import MLP
+from tpnb.rules import make_rule
+from tpnb.train import History, evaluate, train
+
+REGRESSION_KEYS = {"train_mse", "test_mse"}
+CLASSIFICATION_KEYS = REGRESSION_KEYS | {"train_ce", "test_ce", "train_acc", "test_acc"}
+
+
+def regression_data(n_train=24, n_test=10, d=3, k=2, seed=0):
+    rng = np.random.default_rng(seed)
+    teacher = rng.normal(size=(d, k))
+    x_train, x_test = rng.normal(size=(n_train, d)), rng.normal(size=(n_test, d))
+    return Dataset("toy-regression", x_train, np.tanh(x_train @ teacher), x_test, np.tanh(x_test @ teacher),
+                   "regression")
+
+
+def classification_data(n_train=30, n_test=12, d=4, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 3.0, size=(classes, d))
+    labels_train, labels_test = rng.integers(0, classes, n_train), rng.integers(0, classes, n_test)
+    x_train = centres[labels_train] + rng.normal(size=(n_train, d))
+    x_test = centres[labels_test] + rng.normal(size=(n_test, d))
+    return Dataset("toy-blobs", x_train, np.eye(classes)[labels_train], x_test, np.eye(classes)[labels_test],
+                   "classification")
+
+
+def net_for(data, hidden=(6,), seed=0, activation="relu"):
+    return MLP([data.n_inputs, *hidden, data.n_outputs], activation, seed=seed)
+
+
+RULE_SPECS = [
+    ("exact_tp", dict(alpha=0.5, eta=0.3)),
+    ("exact_tp", dict(a=0.01, eta=1.0, dx_mode="exact")),
+    ("backprop", dict(loss="mse", optimizer="sgd", lr=0.05, momentum=0.5)),
+    ("backprop", dict(loss="cross_entropy", optimizer="adam", lr=0.01)),
+]
+
+
+def run(rule_name, options, data, *, epochs=3, batch_size=5, seed=0, net_seed=0):
+    net = net_for(data, seed=net_seed)
+    history = train(net, make_rule(rule_name, **options), data, epochs=epochs, batch_size=batch_size, seed=seed)
+    return net, history
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+@pytest.mark.parametrize("epochs", [0, 1, 4])
+def test_history_lengths(rule_name, options, epochs):
+    data = classification_data()
+    net, history = run(rule_name, options, data, epochs=epochs)
+    assert set(history.metrics) == CLASSIFICATION_KEYS
+    for key, values in history.metrics.items():
+        assert len(values) == epochs + 1, key
+    assert len(history.epoch_time) == len(history.diagnostics) == epochs + 1
+    assert history.epochs == epochs
+    assert history.epoch_time[0] == 0.0 and history.diagnostics[0] == {}
+    assert not history.diverged and history.diverged_epoch is None
+    assert history.final("test_mse") == history.metrics["test_mse"][-1]
+
+
+def test_initial_entry_is_the_untrained_network():
+    data = regression_data()
+    net = net_for(data)
+    expected = evaluate(net.copy(), data.x_test, data.y_test, "regression")["mse"]
+    history = train(net, make_rule("exact_tp"), data, epochs=2, batch_size=4)
+    assert history.metrics["test_mse"][0] == expected
+    assert history.metrics["test_mse"][-1] == evaluate(net, data.x_test, data.y_test, "regression")["mse"]
+
+
+def test_evaluate_matches_direct_computation():
+    data = classification_data()
+    net = net_for(data, seed=3)
+    metrics = evaluate(net, data.x_test, data.y_test, "classification", chunk=5)  # several chunks
+    out = net(data.x_test)
+    assert metrics["mse"] == pytest.approx(0.5 * np.sum((out - data.y_test) ** 2) / len(out), rel=1e-12)
+    assert metrics["acc"] == np.mean(out.argmax(1) == data.y_test.argmax(1))
+    assert set(evaluate(net, data.x_test, data.y_test, "regression")) == {"mse"}
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+def test_same_seeds_are_bit_identical(rule_name, options):
+    data = classification_data()
+    net_a, hist_a = run(rule_name, options, data, seed=7)
+    net_b, hist_b = run(rule_name, options, data, seed=7)
+    assert hist_a.metrics == hist_b.metrics  # exact float equality
+    assert hist_a.diagnostics == hist_b.diagnostics
+    for wa, wb in zip(net_a.weights, net_b.weights):
+        np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+def test_different_shuffle_seed_gives_different_weights(rule_name, options):
+    data = classification_data()
+    net_a, _ = run(rule_name, options, data, seed=1)
+    net_b, _ = run(rule_name, options, data, seed=2)
+    assert any(not np.array_equal(wa, wb) for wa, wb in zip(net_a.weights, net_b.weights))
+
+
+def test_full_batch_does_not_depend_on_shuffle_seed_much():
+    """With one batch per epoch the shuffle only permutes the rows of the batch mean."""
+    data = regression_data()
+    net_a, _ = run("exact_tp", dict(eta=0.5), data, batch_size=len(data.x_train), seed=1)
+    net_b, _ = run("exact_tp", dict(eta=0.5), data, batch_size=len(data.x_train), seed=2)
+    for wa, wb in zip(net_a.weights, net_b.weights):
+        np.testing.assert_allclose(wa, wb, rtol=1e-10, atol=1e-12)
+
+
+def test_diverging_backprop_run_is_recorded_not_raised():
+    data = regression_data()
+    net = net_for(data, hidden=(8, 8))
+    history = train(net, make_rule("backprop", loss="mse", optimizer="sgd", lr=1e6), data,
+                    epochs=20, batch_size=4, seed=0)
+    assert history.diverged
+    assert 1 <= history.diverged_epoch <= 20
+    assert history.epochs == history.diverged_epoch  # stopped at the diverged epoch
+    for values in history.metrics.values():
+        assert len(values) == history.diverged_epoch + 1
+    assert np.isfinite(history.metrics["train_mse"][0])
+    last_finite = np.isfinite(history.metrics["train_mse"][-1]) and all(np.all(np.isfinite(w)) for w in net.weights)
+    assert not last_finite
+
+
+def test_diverged_history_round_trips():
+    data = regression_data()
+    history = train(net_for(data), make_rule("backprop", lr=1e6), data, epochs=10, batch_size=4)
+    assert history.diverged
+    again = History.from_dict(history.to_dict())
+    assert again.diverged_epoch == history.diverged_epoch
+
+
+def test_loop_trains_on_easy_problem():
+    """A sanity check that the loop trains: backprop lowers the training loss on a toy problem."""
+    data = regression_data(seed=3)
+    _, history = run("backprop", dict(loss="mse", optimizer="sgd", lr=0.1), data, epochs=15, batch_size=4)
+    assert history.metrics["train_mse"][-1] < history.metrics["train_mse"][0]
+
+
+@pytest.mark.parametrize("epochs", [-1, 1.5, -0.5])
+def test_bad_epochs_raise(epochs):
+    data = regression_data()
+    with pytest.raises(ValueError, match="epochs"):
+        train(net_for(data), make_rule("exact_tp"), data, epochs=epochs, batch_size=4)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5])
+def test_bad_batch_size_raises(batch_size):
+    data = regression_data()
+    with pytest.raises(ValueError, match="batch_size"):
+        train(net_for(data), make_rule("exact_tp"), data, epochs=1, batch_size=batch_size)
+
+
+def test_input_shape_mismatch_raises():
+    data = regression_data(d=3)
+    net = MLP([5, 4, data.n_outputs], seed=0)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        train(net, make_rule("exact_tp"), data, epochs=1, batch_size=4)
+
+
+def test_output_shape_mismatch_raises():
+    data = regression_data(k=2)
+    net = MLP([data.n_inputs, 4, 3], seed=0)
+    with pytest.raises(ValueError, match="shape mismatch") as info:
+        train(net, make_rule("exact_tp"), data, epochs=1, batch_size=4)
+    assert "3" in str(info.value) and "2" in str(info.value)
+
+
+def test_bad_call_leaves_network_untouched():
+    data = regression_data()
+    net = net_for(data)
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(ValueError):
+        train(net, make_rule("exact_tp"), data, epochs=1, batch_size=0)
+    for w, b in zip(net.weights, before):
+        np.testing.assert_array_equal(w, b)
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+def test_classification_metrics(rule_name, options):
+    data = classification_data()
+    _, history = run(rule_name, options, data, epochs=3)
+    for split in ("train", "test"):
+        accs = history.metrics[f"{split}_acc"]
+        assert all(0.0 <= a <= 1.0 for a in accs)
+        assert all(np.isfinite(c) and c >= 0 for c in history.metrics[f"{split}_ce"])
+        # accuracies are multiples of 1/n
+        n = len(getattr(data, f"x_{split}"))
+        assert all(abs(a * n - round(a * n)) < 1e-9 for a in accs)
+
+
+def test_regression_metrics_have_no_accuracy():
+    data = regression_data()
+    _, history = run("exact_tp", dict(eta=0.5), data, epochs=2)
+    assert set(history.metrics) == REGRESSION_KEYS
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+def test_history_round_trip(rule_name, options):
+    data = classification_data()
+    _, history = run(rule_name, options, data, epochs=2)
+    again = History.from_dict(history.to_dict())
+    assert again == history
+    assert again.to_dict() == history.to_dict()
+    # the record is plain data: it survives JSON
+    again_json = History.from_dict(json.loads(json.dumps(history.to_dict())))
+    assert again_json.metrics == history.metrics
+    assert again_json.diagnostics == history.diagnostics
+    assert again_json.diverged_epoch == history.diverged_epoch
+
+
+def test_diagnostics_are_epoch_means_of_the_rule_diagnostics():
+    data = regression_data(n_train=10)
+    net = net_for(data)
+    rule = make_rule("exact_tp", eta=0.5)
+    history = train(net, rule, data, epochs=1, batch_size=10)  # one step per epoch
+    replay = net_for(data)
+    order = np.random.default_rng([0, 1]).permutation(10)
+    expected = make_rule("exact_tp", eta=0.5).step(replay, data.x_train[order], data.y_train[order])
+    assert history.diagnostics[1].keys() == expected.keys()
+    for key, value in expected.items():
+        assert history.diagnostics[1][key] == pytest.approx(value, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("rule_name, options", RULE_SPECS)
+def test_batch_larger_than_dataset(rule_name, options):
+    data = classification_data(n_train=7)
+    net, history = run(rule_name, options, data, epochs=2, batch_size=100)
+    assert history.epochs == 2 and not history.diverged
+    assert all(np.all(np.isfinite(w)) for w in net.weights)
+    # one step per epoch, on the whole training set
+    reference = net_for(data)
+    rule = make_rule(rule_name, **options)
+    for epoch in (1, 2):
+        order = np.random.default_rng([0, epoch]).permutation(7)
+        rule.step(reference, data.x_train[order], data.y_train[order])
+    for w, r in zip(net.weights, reference.weights):
+        np.testing.assert_array_equal(w, r)
+
+
+def test_training_modifies_net_in_place():
+    data = regression_data()
+    net = net_for(data)
+    before = [w.copy() for w in net.weights]
+    weights_ids = [id(w) for w in net.weights]
+    train(net, make_rule("exact_tp", eta=0.5), data, epochs=1, batch_size=6)
+    assert [id(w) for w in net.weights] == weights_ids
+    assert any(not np.array_equal(w, b) for w, b in zip(net.weights, before))
