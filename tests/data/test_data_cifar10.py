@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tpnb.data import ChecksumError, DataFileError, load_cifar10
-from tpnb.data import cifar10, sources
+from tpnb.data import cifar10
 from tpnb.data.cifar10 import ARCHIVE, TEST_BATCHES, TRAIN_BATCHES, read_batch
 from tpnb.data.sources import DataFile
 

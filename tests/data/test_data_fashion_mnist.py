@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tpnb.data import ChecksumError, DataFileError, load_fashion_mnist
-from tpnb.data import fashion_mnist, sources
+from tpnb.data import fashion_mnist
 from tpnb.data.idx import write_idx
 from tpnb.data.sources import DataFile, read_content
 

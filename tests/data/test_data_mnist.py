@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tpnb.data import ChecksumError, load_mnist
-from tpnb.data import mnist, sources
+from tpnb.data import mnist
 from tpnb.data.idx import write_idx
 from tpnb.data.sources import DataFile
 
