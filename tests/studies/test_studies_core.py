@@ -136,3 +136,8 @@ def test_validation_data_holds_out_the_end_of_the_training_set():
     held = core.dataset_for(spec)
     np.testing.assert_array_equal(held.x_test, full.x_train[-16:])
     assert len(held.x_train) == 64 - 16
+
+
+def test_fingerprint_covers_the_rule_helpers_a_rule_imports():
+    names = [p.name for p in core.rule_modules("exact_tp")]
+    assert names == ["exact_tp.py", "targets.py"]

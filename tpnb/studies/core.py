@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import inspect
 import json
 import os
 import sys
@@ -90,10 +91,25 @@ def _code_hash(path: Path) -> str:
     return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
+def rule_modules(rule: str) -> list:
+    """Files of the rule's module and of every tpnb.rules module it uses, directly or not."""
+    todo, seen = [RULES[rule].__module__], []
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.append(name)
+        for value in vars(sys.modules[name]).values():
+            used = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+            if isinstance(used, str) and used.startswith("tpnb.rules.") and used not in seen:
+                todo.append(used)
+    return [Path(sys.modules[name].__file__) for name in sorted(seen)]
+
+
 @lru_cache(maxsize=None)
 def _sources_hash(rule: str) -> str:
-    rule_file = Path(sys.modules[RULES[rule].__module__].__file__)
-    files = [PACKAGE / f for f in CORE_SOURCES] + sorted((PACKAGE / "data").glob("*.py")) + [rule_file]
+    files = ([PACKAGE / f for f in CORE_SOURCES] + sorted((PACKAGE / "data").glob("*.py"))
+             + rule_modules(rule))
     return hashlib.sha256("".join(_code_hash(f) for f in files).encode()).hexdigest()
 
 

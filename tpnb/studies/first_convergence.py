@@ -31,7 +31,7 @@ PROBLEMS = {
         quick_data=dict(name="fashion_mnist", n_train=1500, n_test=500),
         validation=10000, quick_validation=500, task="classification",
         archs={"784-256-10": (784, 256, 10), "784-256-256-10": (784, 256, 256, 10)},
-        batch_sizes=(32, 256), tune_epochs=5, final_epochs=20, quick_epochs=2),
+        batch_sizes=(32, 256), tune_epochs=3, final_epochs=15, quick_epochs=2),
 }
 
 

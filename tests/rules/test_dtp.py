@@ -1,0 +1,251 @@
+"""Tests for tpnb.rules.dtp: DTP, DTPDRL, DDTP-linear, DDTP-RHL, DDTP-control (seed 002) and TP with
+exact inverses."""
+import numpy as np
+import pytest
+
+from tpnb.data.dataset import Dataset
+from tpnb.losses import get_loss
+from tpnb.network import MLP
+from tpnb.rules import (DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, DifferenceTP, InverseTP, make_rule)
+from tpnb.rules.feedback import output_jacobians
+from tpnb.rules.gnt import gnt_targets
+from tpnb.train import train
+
+VARIANTS = ["dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control"]
+
+
+def problem(sizes=(4, 8, 6, 3), activation="tanh", seed=0, batch=8, loss="mse"):
+    net = MLP(list(sizes), activation, seed=seed)
+    rng = np.random.default_rng(90 + seed)
+    for w in net.weights:
+        w[:, -1] = rng.normal(0.0, 0.3, size=w.shape[0])
+    x = rng.normal(size=(batch, sizes[0]))
+    y = (np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)] if loss == "cross_entropy"
+         else rng.normal(size=(batch, sizes[-1])))
+    return net, x, y
+
+
+def flat(arrays):
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+@pytest.mark.parametrize("name, shapes", [
+    ("dtp", [(8, 7), (6, 4)]), ("dtpdrl", [(8, 7), (6, 4)]), ("ddtp_linear", [(8, 4), (6, 4)]),
+    ("ddtp_control", [(8, 4), (6, 4)]), ("ddtp_rhl", [(8, 17), (6, 17)])])
+def test_feedback_shapes_and_diagnostics(name, shapes):
+    net, x, y = problem()
+    rule = make_rule(name, rhl_width=16, lr=0.01)
+    diagnostics = rule.step(net, x, y)
+    assert [q.shape for q in rule.Q] == shapes
+    expected = ({f"rec_loss_{i}" for i in (1, 2)} | {f"target_step_{i}" for i in (1, 2)}
+                | {f"update_{l}" for l in (1, 2, 3)} | {f"angle_bp_{l}" for l in (1, 2, 3)})
+    assert set(diagnostics) == expected
+    assert all(np.isfinite(v) for v in diagnostics.values())
+    if name == "ddtp_rhl":
+        assert rule.R.shape == (16, 3) and rule.b.shape == (16,)
+
+
+def test_output_target_and_last_layer_update():
+    """u'_L = u_L - beta dl/du_L, and the output layer's update is beta times BP's."""
+    for loss in ("mse", "cross_entropy"):
+        net, x, y = problem(loss=loss)
+        rule = DDTPLinear(beta=0.25, loss=loss)
+        grads, _, fp, e = rule.directions(net, x, y)
+        bp_last = e.T @ fp.xs[-1] / len(x)
+        np.testing.assert_allclose(grads[-1], 0.25 * bp_last, rtol=1e-12, atol=1e-14)
+
+
+def test_tp_with_exact_inverses_approximates_gn_targets():
+    """Seed 002, Lemma 1 / Theorem 2: with perfect inverses, h'_i - h_i = J_i^{-1}(-beta e) + O(beta^2)."""
+    net, x, y = problem((5, 5, 5, 5), "tanh", batch=6)
+    fp = net.forward(x)
+    e = fp.output - y
+    errors = []
+    for beta in (1e-3, 1e-4, 1e-5):
+        u_target = fp.output - beta * e
+        tp = InverseTP(beta=beta).targets(net, fp, u_target)
+        gn = gnt_targets(net, fp, u_target)
+        errors.append(max(np.max(np.abs(a - b)) for a, b in zip(tp, gn)))
+    ratios = np.array(errors[:-1]) / np.array(errors[1:])
+    assert np.all((ratios > 50) & (ratios < 200)), errors        # error ~ beta^2
+
+
+def test_tp_with_exact_inverses_piecewise_linear_is_exact_for_small_beta():
+    """Leaky ReLU is linear between kinks: for beta small enough that no unit crosses its kink, the
+    inverse targets equal the GN targets (up to rounding)."""
+    net, x, y = problem((5, 5, 5, 5), "leaky_relu", batch=6)
+    fp = net.forward(x)
+    u_target = fp.output - 1e-4 * (fp.output - y)
+    for a, b in zip(InverseTP(beta=1e-4).targets(net, fp, u_target), gnt_targets(net, fp, u_target)):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_inverse_tp_needs_square_layers_and_an_invertible_activation():
+    net, x, y = problem()
+    with pytest.raises(ValueError, match="square"):
+        InverseTP().step(net, x, y)
+    net, x, y = problem((4, 4, 4), "relu")
+    with pytest.raises(ValueError, match="invertible"):
+        InverseTP().step(net, x, y)
+
+
+def test_ddtp_linear_with_pseudo_inverse_feedback_gives_gnt_targets():
+    net, x, y = problem((4, 8, 6, 2), "identity")
+    fp = net.forward(x)
+    rule = DDTPLinear()
+    rule.init_feedback(net)
+    for q, jac in zip(rule.Q, output_jacobians(net, fp)):
+        q[:, :-1] = np.linalg.pinv(jac[0])
+    u_target = fp.output - 0.3 * (fp.output - y)
+    for a, b in zip(rule.targets(net, fp, u_target), gnt_targets(net, fp, u_target)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls, options", [(DDTPLinear, {}), (DTPDRL, dict(feedback_activation="identity"))])
+def test_drl_trains_the_feedback_to_the_pseudo_inverse(cls, options):
+    """Seed 002, Theorem 4: on a linear network the DRL minimum is J_i^+ (no damping)."""
+    net = MLP([4, 8, 6, 2], "identity", seed=0)
+    x = np.random.default_rng(0).normal(size=(256, 4))
+    fp = net.forward(x)
+    rule = cls(sigma=0.1, seed=0, feedback_optimizer="adam", feedback_lr=0.01, **options)
+    rule.train_feedback(net, fp, 1000)
+    rule.feedback_optimizer.lr = 0.001
+    rule.train_feedback(net, fp, 1000)
+    for i, jac in enumerate(output_jacobians(net, fp)):
+        path = rule.Q[i][:, :-1]
+        if cls is DTPDRL:                       # the layer-wise path composes the Q's above layer i
+            for k in range(i + 1, net.depth - 1):
+                path = path @ rule.Q[k][:, :-1]
+        pinv = np.linalg.pinv(jac[0])
+        assert np.linalg.norm(path - pinv) / np.linalg.norm(pinv) < 0.05
+
+
+def test_weight_decay_gives_the_damped_pseudo_inverse():
+    """With weight decay lam the DRL minimum of DDTP-linear on a linear net is J^T (J J^T + lam I)^{-1}."""
+    net = MLP([4, 8, 6, 2], "identity", seed=0)
+    fp = net.forward(np.random.default_rng(0).normal(size=(256, 4)))
+    rule = DDTPLinear(feedback_weight_decay=0.5, feedback_optimizer="adam", feedback_lr=0.01)
+    rule.train_feedback(net, fp, 1000)
+    rule.feedback_optimizer.lr = 0.001
+    rule.train_feedback(net, fp, 1000)
+    for q, jac in zip(rule.Q, output_jacobians(net, fp)):
+        j = jac[0]
+        damped = j.T @ np.linalg.inv(j @ j.T + 0.5 * np.eye(2))
+        assert np.linalg.norm(q[:, :-1] - damped) / np.linalg.norm(damped) < 0.05
+        assert np.linalg.norm(q[:, :-1] - np.linalg.pinv(j)) / np.linalg.norm(damped) > 0.1
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_training_lowers_the_loss(name):
+    net, x, y = problem((4, 12, 10, 3), batch=32)
+    loss = get_loss("mse")
+    rule = make_rule(name, beta=0.5, lr=0.3, feedback_lr=0.05, rhl_width=64, seed=1)
+    rule.pretrain_feedback(net, x, epochs=20, batch_size=32)
+    start = loss(net(x), y)
+    for _ in range(150):
+        rule.step(net, x, y)
+    assert loss(net(x), y) < 0.5 * start
+
+
+def test_pretrain_feedback_lowers_the_reconstruction_loss():
+    net, x, _ = problem((4, 12, 10, 3), batch=64)
+    for name in VARIANTS:
+        rule = make_rule(name, feedback_lr=0.05, rhl_width=64)
+        first = rule.pretrain_feedback(net, x, epochs=1, batch_size=16)
+        last = rule.pretrain_feedback(net, x, epochs=30, batch_size=16)
+        assert len(first) == 2 and sum(last) < sum(first), name
+
+
+def test_pretrain_steps_train_only_the_feedback():
+    net, x, y = problem()
+    rule = DDTPLinear(pretrain_steps=2, lr=0.1)
+    before = [w.copy() for w in net.weights]
+    for _ in range(2):
+        diagnostics = rule.step(net, x, y)
+        assert set(diagnostics) == {"rec_loss_1", "rec_loss_2"}
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+    q_before = [q.copy() for q in rule.Q]
+    rule.step(net, x, y)
+    assert not all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+    assert not all(np.array_equal(a, b) for a, b in zip(q_before, rule.Q))
+
+
+def test_zero_feedback_iterations_keep_the_feedback_fixed():
+    net, x, y = problem()
+    rule = DTP(feedback_iterations=0)
+    rule.step(net, x, y)
+    q = [a.copy() for a in rule.Q]
+    rule.step(net, x, y)
+    assert all(np.array_equal(a, b) for a, b in zip(q, rule.Q))
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_seeded_determinism(name):
+    runs = []
+    for seed in (3, 3, 4):
+        net, x, y = problem()
+        rule = make_rule(name, seed=seed, rhl_width=32, lr=0.1, feedback_lr=0.05)
+        for _ in range(3):
+            rule.step(net, x, y)
+        runs.append(np.concatenate([flat(net.weights), flat(rule.Q)]))
+    assert np.array_equal(runs[0], runs[1])
+    assert not np.allclose(runs[0], runs[2])
+
+
+def test_the_variants_differ_only_in_their_class_settings():
+    assert (DTP.parameterization, DTP.reconstruction) == ("layerwise", "layerwise")
+    assert (DTPDRL.parameterization, DTPDRL.reconstruction) == ("layerwise", "drl")
+    assert (DDTPLinear.parameterization, DDTPLinear.reconstruction) == ("direct_linear", "drl")
+    assert (DDTPRHL.parameterization, DDTPRHL.reconstruction) == ("direct_rhl", "drl")
+    assert (DDTPControl.parameterization, DDTPControl.reconstruction) == ("direct_linear", "control")
+    net, x, y = problem()
+    a, b = DDTPLinear(seed=5), DifferenceTP(parameterization="direct_linear", reconstruction="drl", seed=5)
+    a.step(net.copy(), x, y)
+    b.step(net.copy(), x, y)
+    assert all(np.array_equal(p, q) for p, q in zip(a.Q, b.Q))
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(beta=0.0), "beta"), (dict(sigma=-0.1), "sigma"), (dict(sigma=0), "sigma"),
+    (dict(feedback_weight_decay=-1e-4), "feedback_weight_decay"), (dict(feedback_iterations=-1), "feedback_iterations"),
+    (dict(feedback_iterations=1.5), "feedback_iterations"), (dict(pretrain_steps=-2), "pretrain_steps"),
+    (dict(feedback_lr=0.0), "lr"), (dict(feedback_optimizer="lbfgs_xyz"), "lbfgs_xyz"),
+    (dict(feedback_activation="swish_xyz"), "swish_xyz"), (dict(feedback_init_scale=0), "feedback_init_scale"),
+    (dict(rhl_width=0), "rhl_width"), (dict(seed=-3), "seed"), (dict(loss="l1_xyz"), "l1_xyz"),
+    (dict(lr=-0.1), "lr"), (dict(parameterization="conv_xyz"), "conv_xyz"),
+    (dict(reconstruction="vae_xyz"), "vae_xyz"), (dict(feedback_options=dict(lr=0.1)), "feedback_lr")])
+def test_bad_options_raise_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        make_rule("dtp", **kwargs)
+
+
+def test_inconsistent_parameterization_and_reconstruction_raise():
+    with pytest.raises(ValueError, match="control"):
+        DifferenceTP(parameterization="layerwise", reconstruction="control")
+    with pytest.raises(ValueError, match="layerwise"):
+        DifferenceTP(parameterization="direct_linear", reconstruction="layerwise")
+
+
+def test_feedback_of_another_network_raises():
+    net, x, y = problem()
+    rule = DDTPLinear()
+    rule.step(net, x, y)
+    other, x2, y2 = problem((4, 5, 3))
+    with pytest.raises(ValueError, match="shape mismatch"):
+        rule.step(other, x2, y2)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_runs_through_the_training_loop(name):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4))
+    y = np.eye(3)[rng.integers(0, 3, 40)]
+    data = Dataset("toy", x[:30], y[:30], x[30:], y[30:], "classification")
+    net = MLP([4, 8, 8, 3], "tanh", seed=0)
+    rule = make_rule(name, loss="cross_entropy", beta=0.5, optimizer="adam", lr=0.01, feedback_optimizer="adam",
+                     feedback_lr=0.005, rhl_width=32, pretrain_steps=3, feedback_iterations=2,
+                     feedback_weight_decay=1e-4, gnt_angles=True)
+    history = train(net, rule, data, epochs=3, batch_size=5)
+    assert not history.diverged and history.epochs == 3
+    assert all(np.isfinite(v) for d in history.diagnostics[1:] for v in d.values())
+    assert "angle_gnt_1" in history.diagnostics[-1]

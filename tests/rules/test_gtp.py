@@ -1,0 +1,132 @@
+"""Tests for tpnb.rules.gtp: gradient target propagation (seed 003)."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from tpnb.data.dataset import Dataset
+from tpnb.losses import get_loss
+from tpnb.network import MLP
+from tpnb.rules import GTP, Backprop, gradients, gtp_init_variances, gtp_initialize, make_rule
+from tpnb.rules.gtp import euler_target
+from tpnb.train import train
+
+
+def problem(sizes=(4, 7, 6, 3), activation="sigmoid", seed=0, batch=6):
+    net = MLP(list(sizes), activation, seed=seed)
+    rng = np.random.default_rng(110 + seed)
+    for w in net.weights:
+        w[:, -1] = rng.normal(0.0, 0.3, size=w.shape[0])
+    x = rng.uniform(size=(batch, sizes[0]))
+    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+    return net, x, y
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("sizes", [(4, 3), (4, 7, 3), (4, 7, 6, 5, 3)])
+def test_one_unit_euler_step_is_backprop(activation, sizes):
+    """T = 1, tau = 1, label target: every layer's target change is the BP error, so GTP = BP."""
+    net, x, y = problem(sizes, activation)
+    reference = net.copy()
+    GTP(tau=1.0, steps=1, lr=0.1).step(net, x, y)
+    Backprop(loss="mse", lr=0.1).step(reference, x, y)
+    for a, b in zip(net.weights, reference.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_one_euler_step_scales_backprop_by_powers_of_tau():
+    net, x, y = problem((4, 7, 6, 5, 3), "tanh")
+    tau = 0.3
+    grads, _, _ = GTP(tau=tau, steps=1).directions(net, x, y)
+    bp = gradients(net, x, y, get_loss("mse"))
+    for l, (g, b) in enumerate(zip(grads, bp)):
+        np.testing.assert_allclose(g, tau ** (net.depth - 1 - l) * b, rtol=1e-12, atol=1e-15)
+
+
+def test_euler_targets_lower_the_next_layers_cost():
+    net, x, y = problem()
+    fp = net.forward(x)
+    h = net.activation(fp.us[-2])
+    costs = []
+    for steps in (0, 1, 5, 50):
+        t = euler_target(net, net.depth - 2, h, y, tau=0.1, steps=steps) if steps else h
+        out = t @ net.weights[-1][:, :-1].T + net.weights[-1][:, -1]
+        costs.append(0.5 * np.sum((y - out) ** 2))
+    assert all(b < a for a, b in zip(costs, costs[1:]))
+
+
+def test_many_euler_steps_reach_the_target_through_a_wide_linear_output():
+    """With n_i >= n_L the output layer's cost can be driven to 0: the Euler iteration converges."""
+    net, x, y = problem((4, 9, 3))
+    fp = net.forward(x)
+    t = euler_target(net, 0, net.activation(fp.us[0]), y, tau=0.2, steps=3000)
+    out = t @ net.weights[-1][:, :-1].T + net.weights[-1][:, -1]
+    np.testing.assert_allclose(out, y, atol=1e-8)
+
+
+def test_init_variances_as_printed_and_corrected():
+    sizes = [784, 100, 100, 10]
+    printed = gtp_init_variances(sizes)
+    corrected = gtp_init_variances(sizes, corrected=True)
+    assert Fraction(printed[0] * 784).limit_denominator(100) == Fraction(48, 35)
+    assert Fraction(printed[1] * 100).limit_denominator(100) == Fraction(16, 11)
+    assert Fraction(corrected[0] * 784).limit_denominator(100) == Fraction(12, 5)
+    assert Fraction(corrected[2] * 100).limit_denominator(100) == Fraction(8, 3)
+    with pytest.raises(ValueError, match="sizes"):
+        gtp_init_variances([3])
+
+
+def test_initialize_draws_the_variances_and_is_seeded():
+    net = gtp_initialize(MLP([400, 300, 10], "sigmoid"), seed=1)
+    assert abs(np.var(net.weights[0][:, :-1]) * 400 / (48 / 35) - 1) < 0.02
+    assert np.all(net.weights[0][:, -1] == 0)
+    again = gtp_initialize(MLP([400, 300, 10], "sigmoid"), seed=1)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, again.weights))
+
+
+def test_a_small_step_lowers_the_loss():
+    for output_target in ("label", "gradient"):
+        net, x, y = problem(batch=16)
+        loss = get_loss("mse")
+        before = loss(net(x), y)
+        GTP(tau=0.5, steps=10, output_target=output_target, lr=1e-3).step(net, x, y)
+        assert loss(net(x), y) < before
+
+
+def test_training_lowers_the_loss_and_is_deterministic():
+    finals = []
+    for _ in range(2):
+        net, x, y = problem((4, 12, 12, 3), batch=32)
+        gtp_initialize(net, seed=0)
+        loss = get_loss("mse")
+        rule = make_rule("gtp", tau=0.5, steps=5, lr=0.5)
+        start = loss(net(x), y)
+        for _ in range(300):
+            diagnostics = rule.step(net, x, y)
+        assert loss(net(x), y) < 0.5 * start
+        assert set(diagnostics) >= {"update_1", "target_step_1", "target_step_2", "angle_bp_3"}
+        assert all(np.isfinite(v) for v in diagnostics.values())
+        finals.append(np.concatenate([w.ravel() for w in net.weights]))
+    assert np.array_equal(finals[0], finals[1])
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(tau=0.0), "tau"), (dict(tau=-1.0), "tau"), (dict(steps=0), "steps"),
+                                          (dict(steps=2.5), "steps"), (dict(output_target="soft_xyz"), "soft_xyz"),
+                                          (dict(beta=0.0), "beta"), (dict(loss="l1_xyz"), "l1_xyz"),
+                                          (dict(lr=-1.0), "lr")])
+def test_bad_options_raise_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        make_rule("gtp", **kwargs)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(output_target="gradient", loss="cross_entropy", beta=1.0,
+                                                    optimizer="adam", lr=0.01)])
+def test_runs_through_the_training_loop_with_batch_size_one(options):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(40, 4))
+    y = np.eye(3)[rng.integers(0, 3, 40)]
+    data = Dataset("toy", x[:30], y[:30], x[30:], y[30:], "classification")
+    net = gtp_initialize(MLP([4, 8, 8, 3], "sigmoid"), seed=0)
+    history = train(net, make_rule("gtp", **{"lr": 0.05, **options}), data, epochs=2, batch_size=1)
+    assert not history.diverged and history.epochs == 2
+    assert all(np.isfinite(v) for d in history.diagnostics[1:] for v in d.values())

@@ -1,0 +1,368 @@
+"""Difference target propagation and the DRL / direct-feedback variants of seed 002.
+
+All variants share the forward part (seed 002, section 2 and appendix B.1):
+- output target u'_L = u_L - beta dl/du_L (MSE: u + beta (y - u); cross-entropy: u + beta (y - softmax u));
+- hidden targets with the difference correction
+    layer-wise feedback (DTP, DTPDRL): h'_i = h_i + g_i(h'_{i+1}) - g_i(h_{i+1}),  h'_{L} := u'_L;
+    direct feedback (DDTP-*):          h'_i = h_i + g_i(u'_L) - g_i(u_L);
+- forward weights by the gradient of mean_b 1/2 |h'_i - h_i|^2 (output layer: |u'_L - u_L|^2), targets
+  held fixed, fed to the forward optimiser (every layer is trained by its target, including the last
+  hidden one, as in seed 002 and unlike Lee et al. 2015).
+
+Feedback parameterisations (seed 002, B.1; the seed text lost its formulas, this is our reading of the
+method names and of the paper's figures, with a bias column in every Q as in Lee et al.):
+- DTP, DTPDRL:   g_i(h_{i+1}) = phi(Q_i [h_{i+1}; 1]), phi = ``feedback_activation`` (default tanh, the
+                 seeds' choice; Q_i is (n_i, n_{i+1} + 1)).
+- DDTP-linear,
+  DDTP-control:  g_i(u_L) = Q_i [u_L; 1], direct linear connections from the output (Q_i (n_i, n_L + 1);
+                 under the difference correction the bias cancels and DRL never changes it).
+- DDTP-RHL:      g_i(u_L) = Q_i [tanh(R u_L + b); 1] with a fixed random hidden feedback layer
+                 R (rhl_width, n_L) ~ N(0, 1/n_L), b ~ N(0, 0.1^2) shared by all i, trained Q_i.
+- "inverse" (not a trained method; for checking Lemma 1 / Theorem 2): the exact inverse of the forward
+                 layer, g_i(h_{i+1}) = W_{i+1}^{-1} (f^{-1}(h_{i+1}) - b_{i+1}); needs square weight
+                 matrices and an invertible activation (leaky_relu, x_plus_relu, identity).
+
+Feedback losses (noise eps ~ N(0, I), one sample per step, batch means):
+- "layerwise" (DTP, Lee et al. 2015): 1/2 |g_i(f_{i+1}(h_i + sigma eps)) - (h_i + sigma eps)|^2.
+- "drl" (difference reconstruction loss, DTPDRL and DDTP-*): the corrupted h_i + sigma eps is sent
+  forward to the output, u~ = f_{i->L}(h_i + sigma eps), and back through the same difference-corrected
+  feedback path that propagates the targets, giving r_i(u~); loss 1/(2 sigma^2) |r_i(u~) - (h_i + sigma eps)|^2.
+  Its residual is O(sigma) (the difference correction removes the reconstruction offset), so the
+  1/sigma^2 of seed 002 eq. (10) keeps its gradient O(1).
+  Only Q_i is trained by layer i's loss. The paper's second (output-noise) regulariser is replaced by
+  weight decay on Q, as the paper does in practice (``feedback_weight_decay``).
+- "control" (DDTP-control): the same loop through the output without the difference correction,
+  1/2 |g_i(u~) - (h_i + sigma eps)|^2 (its residual is O(1), so no 1/sigma^2, as in the layer-wise loss).
+
+Schedule: each ``step`` first makes ``feedback_iterations`` feedback updates on the batch (the forward
+weights fixed), then one forward update with the new feedback. Pre-training: the first ``pretrain_steps``
+calls to ``step`` update only the feedback weights (seed 002 pre-trains 6 epochs: pass
+6 * ceil(n_train / batch_size)); ``pretrain_feedback(net, x, epochs, batch_size)`` does the same on a whole
+array in one call. The seed's "1 epoch of pure feedback training between epochs" needs a hook in the shared
+training loop (not available); ``feedback_iterations`` > 1 is the per-step substitute.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..activations import get_activation
+from ..losses import get_loss
+from ..network import MLP
+from ..optimizers import make_optimizer
+from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, check_seed,
+                       forward_from, local_gradients, output_error)
+from .gnt import gnt_targets
+
+PARAMETERIZATIONS = ("layerwise", "direct_linear", "direct_rhl", "inverse")
+RECONSTRUCTIONS = ("layerwise", "drl", "control", "none")
+
+
+class DifferenceTP:
+    """The DTP family; the registered subclasses fix ``parameterization`` and ``reconstruction``.
+
+    Options (ValueError naming the option when out of range):
+    beta (> 0): output target step.  loss: "mse" or "cross_entropy".
+    optimizer + optimizer_options (lr, momentum, ...): the forward optimiser.
+    feedback_optimizer ("sgd" or "adam"), feedback_lr (> 0), feedback_options (dict, e.g. momentum):
+        the feedback optimiser (its own, as in seed 002).
+    sigma (> 0): noise std of the reconstruction losses.  feedback_weight_decay (>= 0).
+    feedback_iterations (>= 0): feedback updates per step.  pretrain_steps (>= 0): feedback-only steps.
+    feedback_activation: phi of the layer-wise feedback (default "tanh").
+    feedback_init_scale (> 0): Q entries ~ N(0, scale^2 / fan_in), biases 0.  rhl_width (>= 1).
+    seed: generator of the feedback initialisation and of the noise.
+    angles: record angles (degrees) between each layer's forward update and the BP gradient
+        (``angle_bp_<l>``); gnt_angles: and with the GNT update (``angle_gnt_<l>``, costs a GNT step).
+    """
+
+    name = "difference_tp"
+    parameterization = "layerwise"
+    reconstruction = "layerwise"
+
+    def __init__(self, *, beta: float = 0.1, loss: str = "mse", optimizer: str = "sgd",
+                 feedback_optimizer: str = "sgd", feedback_lr: float = 0.01, feedback_options: dict | None = None,
+                 sigma: float = 0.1, feedback_weight_decay: float = 0.0, feedback_iterations: int = 1,
+                 pretrain_steps: int = 0, feedback_activation: str = "tanh", feedback_init_scale: float = 1.0,
+                 rhl_width: int = 1024, seed: int = 0, angles: bool = True, gnt_angles: bool = False,
+                 parameterization: str | None = None, reconstruction: str | None = None,
+                 **optimizer_options):
+        if parameterization is not None:
+            if parameterization not in PARAMETERIZATIONS:
+                raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
+            self.parameterization = parameterization
+        if reconstruction is not None:
+            if reconstruction not in RECONSTRUCTIONS:
+                raise ValueError(f"unknown reconstruction {reconstruction!r}; known: {RECONSTRUCTIONS}")
+            self.reconstruction = reconstruction
+        if self.parameterization == "inverse":
+            self.reconstruction = "none"
+        elif self.reconstruction == "none":
+            raise ValueError("reconstruction 'none' is only for parameterization 'inverse'")
+        if self.parameterization == "layerwise" and self.reconstruction == "control":
+            raise ValueError("reconstruction 'control' needs direct feedback (parameterization direct_*)")
+        if self.parameterization.startswith("direct") and self.reconstruction == "layerwise":
+            raise ValueError("reconstruction 'layerwise' needs parameterization 'layerwise'")
+        self.beta = check_positive("beta", beta)
+        self.loss = get_loss(loss)
+        self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        feedback_options = dict(feedback_options or {})
+        if "lr" in feedback_options:
+            raise ValueError("give the feedback learning rate as feedback_lr, not in feedback_options")
+        self._feedback_spec = (feedback_optimizer, dict(lr=feedback_lr, **feedback_options))
+        self.feedback_optimizer = make_optimizer(feedback_optimizer, lr=feedback_lr, **feedback_options)
+        self.sigma = check_positive("sigma", sigma)
+        self.feedback_weight_decay = check_positive("feedback_weight_decay", feedback_weight_decay,
+                                                    allow_zero=True)
+        self.feedback_iterations = check_count("feedback_iterations", feedback_iterations)
+        self.pretrain_steps = check_count("pretrain_steps", pretrain_steps)
+        self.feedback_activation = get_activation(feedback_activation)
+        self.feedback_init_scale = check_positive("feedback_init_scale", feedback_init_scale)
+        self.rhl_width = check_count("rhl_width", rhl_width, minimum=1)
+        self.seed = check_seed(seed)
+        self.angles, self.gnt_angles = bool(angles), bool(gnt_angles)
+        self.rng = np.random.default_rng([self.seed, 1])
+        self.Q = None          # feedback weights, one per hidden layer
+        self.R = self.b = None  # DDTP-RHL's fixed random feedback layer
+        self.steps_done = 0
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(beta={self.beta}, loss={self.loss.name!r}, optimizer={self.optimizer!r}, "
+                f"feedback_optimizer={self.feedback_optimizer!r}, sigma={self.sigma}, "
+                f"feedback_weight_decay={self.feedback_weight_decay}, "
+                f"feedback_iterations={self.feedback_iterations}, pretrain_steps={self.pretrain_steps})")
+
+    # ------------------------------------------------------------------------------- feedback weights
+
+    def _feedback_shapes(self, net: MLP) -> list:
+        n_out, hidden = net.sizes[-1], net.sizes[1:-1]
+        if self.parameterization == "layerwise":
+            return [(n, net.sizes[i + 2] + 1) for i, n in enumerate(hidden)]
+        if self.parameterization == "direct_linear":
+            return [(n, n_out + 1) for n in hidden]
+        if self.parameterization == "direct_rhl":
+            return [(n, self.rhl_width + 1) for n in hidden]
+        return []
+
+    def init_feedback(self, net: MLP) -> list:
+        """Draw the feedback weights for ``net`` (Q_i ~ N(0, scale^2 / fan_in), bias 0)."""
+        rng = np.random.default_rng([self.seed, 0])
+        self.Q = []
+        for shape in self._feedback_shapes(net):
+            q = np.zeros(shape)
+            q[:, :-1] = rng.normal(0.0, self.feedback_init_scale / np.sqrt(shape[1] - 1), (shape[0], shape[1] - 1))
+            self.Q.append(q)
+        if self.parameterization == "direct_rhl":
+            n_out = net.sizes[-1]
+            self.R = rng.normal(0.0, 1.0 / np.sqrt(n_out), (self.rhl_width, n_out))
+            self.b = rng.normal(0.0, 0.1, self.rhl_width)
+        name, options = self._feedback_spec
+        self.feedback_optimizer = make_optimizer(name, **options)  # a fresh state for fresh weights
+        return self.Q
+
+    def _check_feedback(self, net: MLP) -> None:
+        if self.parameterization == "inverse":
+            for w in net.weights[1:]:
+                if w.shape[0] != w.shape[1] - 1:
+                    raise ValueError(f"parameterization 'inverse' needs square weight matrices, got {w.shape[:1]}"
+                                     f" x {w.shape[1] - 1}")
+            if not net.activation.invertible:
+                raise ValueError(f"parameterization 'inverse' needs an invertible activation, "
+                                 f"got {net.activation.name!r}")
+            return
+        if self.Q is None:
+            self.init_feedback(net)
+        if [q.shape for q in self.Q] != self._feedback_shapes(net):
+            raise ValueError(f"shape mismatch: feedback weights {[q.shape for q in self.Q]}, network needs "
+                             f"{self._feedback_shapes(net)}")
+
+    def _features(self, a: np.ndarray) -> np.ndarray:
+        """The input of Q: [a; 1] (layer-wise and linear) or [tanh(R a + b); 1] (RHL)."""
+        if self.parameterization == "direct_rhl":
+            a = np.tanh(a @ self.R.T + self.b)
+        out = np.empty((a.shape[0], a.shape[1] + 1))
+        out[:, :-1], out[:, -1] = a, 1.0
+        return out
+
+    def g(self, net: MLP, i: int, a: np.ndarray) -> np.ndarray:
+        """Feedback mapping g_i applied to a (h_{i+1} or u_L for layer-wise, u_L for direct)."""
+        if self.parameterization == "inverse":
+            w = net.weights[i + 1]
+            z = a if i + 1 == net.depth - 1 else net.activation.inverse(a)
+            return np.linalg.solve(w[:, :-1], (z - w[:, -1]).T).T
+        z = self._features(a) @ self.Q[i].T
+        return self.feedback_activation(z) if self.parameterization == "layerwise" else z
+
+    def _g_grad(self, i: int, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """d/dQ_i of sum_b <c_b, g_i(a_b)>, (n_i, k + 1)."""
+        feats = self._features(a)
+        if self.parameterization == "layerwise":
+            c = c * self.feedback_activation.derivative(feats @ self.Q[i].T)
+        return c.T @ feats
+
+    # ------------------------------------------------------------------------------------- targets
+
+    @staticmethod
+    def _activations(net: MLP, fp) -> list:
+        """acts[i] = h_i for i = 0..L-2 and acts[L-1] = u_L."""
+        return [net.activation(u) for u in fp.us[:-1]] + [fp.output]
+
+    def targets(self, net: MLP, fp, u_target: np.ndarray) -> list:
+        """Hidden targets h'_i, i = 0..L-2, from the output target through the feedback path."""
+        self._check_feedback(net)
+        acts = self._activations(net, fp)
+        n_hidden = net.depth - 1
+        targets = [None] * n_hidden
+        if self.parameterization.startswith("direct"):
+            for i in range(n_hidden):
+                targets[i] = acts[i] + self.g(net, i, u_target) - self.g(net, i, fp.output)
+            return targets
+        upper = u_target
+        for i in range(n_hidden - 1, -1, -1):
+            targets[i] = acts[i] + self.g(net, i, upper) - self.g(net, i, acts[i + 1])
+            upper = targets[i]
+        return targets
+
+    def _propagate_down(self, net: MLP, acts: list, top: np.ndarray, i: int) -> np.ndarray:
+        """The value arriving at layer i+1 when ``top`` (an output value) is sent down the layer-wise
+        difference-corrected path from the output to layer i+1 (``top`` itself when i + 1 = L - 1)."""
+        upper = top
+        for j in range(net.depth - 2, i, -1):
+            upper = acts[j] + self.g(net, j, upper) - self.g(net, j, acts[j + 1])
+        return upper
+
+    # ------------------------------------------------------------------------------------- feedback
+
+    def feedback_gradients(self, net: MLP, fp):
+        """Gradients of every layer's reconstruction loss w.r.t. its Q_i (one noise sample) and the losses."""
+        acts = self._activations(net, fp)
+        batch = fp.output.shape[0]
+        s2 = self.sigma ** 2
+        grads, losses = [], []
+        for i in range(net.depth - 1):
+            noisy = acts[i] + self.sigma * self.rng.standard_normal(acts[i].shape)
+            if self.reconstruction == "layerwise":
+                nxt = noisy @ net.weights[i + 1][:, :-1].T + net.weights[i + 1][:, -1]
+                if i + 1 < net.depth - 1:
+                    nxt = net.activation(nxt)
+                r = self.g(net, i, nxt) - noisy
+                grad = self._g_grad(i, nxt, r)
+            else:
+                u_noisy = forward_from(net, noisy, i + 1)
+                if self.reconstruction == "control":
+                    r = self.g(net, i, u_noisy) - noisy
+                    grad = self._g_grad(i, u_noisy, r)
+                else:  # drl
+                    if self.parameterization == "layerwise":
+                        above, clean = self._propagate_down(net, acts, u_noisy, i), acts[i + 1]
+                    else:
+                        above, clean = u_noisy, fp.output
+                    r = acts[i] + self.g(net, i, above) - self.g(net, i, clean) - noisy
+                    grad = self._g_grad(i, above, r) - self._g_grad(i, clean, r)
+            scale = s2 if self.reconstruction == "drl" else 1.0
+            grad = grad / (batch * scale)
+            if self.feedback_weight_decay:
+                grad = grad + self.feedback_weight_decay * self.Q[i]
+            grads.append(grad)
+            losses.append(0.5 * float(np.sum(r * r)) / (batch * scale))
+        return grads, losses
+
+    def train_feedback(self, net: MLP, fp, iterations: int) -> list:
+        """``iterations`` feedback updates at the forward pass ``fp``; returns the last losses."""
+        losses = []
+        if self.parameterization == "inverse":
+            return losses
+        self._check_feedback(net)
+        for _ in range(iterations):
+            grads, losses = self.feedback_gradients(net, fp)
+            self.feedback_optimizer.update(self.Q, grads)
+        return losses
+
+    def pretrain_feedback(self, net: MLP, x: np.ndarray, *, epochs: int = 1, batch_size: int = 32,
+                          seed: int = 0) -> list:
+        """Feedback-only training on x (forward weights fixed): ``epochs`` shuffled passes in batches.
+        Returns the mean reconstruction loss per layer of the last epoch."""
+        check_count("epochs", epochs)
+        check_count("batch_size", batch_size, minimum=1)
+        net.check_input(x)
+        self._check_feedback(net)
+        last = []
+        for epoch in range(epochs):
+            order = np.random.default_rng([seed, epoch]).permutation(len(x))
+            sums = None
+            for k in range(0, len(x), batch_size):
+                losses = self.train_feedback(net, net.forward(x[order[k:k + batch_size]]), 1)
+                sums = losses if sums is None else [s + v for s, v in zip(sums, losses)]
+            last = [s / -(-len(x) // batch_size) for s in (sums or [])]
+        return last
+
+    # ------------------------------------------------------------------------------------- the step
+
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray):
+        """Forward-weight local-loss gradients with the current feedback (no update), the hidden targets,
+        the forward pass and the per-sample output error."""
+        fp = net.forward(x)
+        e = output_error(self.loss, fp.output, y)
+        u_target = fp.output - self.beta * e
+        targets = self.targets(net, fp, u_target)
+        return local_gradients(net, fp, targets, u_target), targets, fp, e
+
+    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        self._check_feedback(net)
+        fp = net.forward(x)
+        diagnostics = {}
+        losses = self.train_feedback(net, fp, self.feedback_iterations)
+        diagnostics.update({f"rec_loss_{i + 1}": v for i, v in enumerate(losses)})
+        self.steps_done += 1
+        if self.steps_done <= self.pretrain_steps:
+            return diagnostics
+        grads, targets, fp, e = self.directions(net, x, y)
+        for i, t in enumerate(targets):
+            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(
+                t - net.activation(fp.us[i]), axis=1)))
+        diagnostics.update({f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)})
+        if self.angles:
+            diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
+        if self.gnt_angles:
+            u_target = fp.output - self.beta * e
+            gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
+            diagnostics.update(angle_diagnostics(grads, gnt, prefix="angle_gnt"))
+        self.optimizer.update(net.weights, grads)
+        return diagnostics
+
+
+class DTP(DifferenceTP):
+    """DTP (Lee et al. 2015): layer-wise feedback g_i = tanh(Q_i [h_{i+1}; 1]), layer-wise noisy
+    reconstruction loss."""
+    name = "dtp"
+    parameterization, reconstruction = "layerwise", "layerwise"
+
+
+class DTPDRL(DifferenceTP):
+    """DTPDRL (seed 002): DTP's layer-wise feedback trained with the difference reconstruction loss."""
+    name = "dtpdrl"
+    parameterization, reconstruction = "layerwise", "drl"
+
+
+class DDTPLinear(DifferenceTP):
+    """DDTP-linear (seed 002): direct linear feedback g_i(u_L) = Q_i [u_L; 1] trained with DRL."""
+    name = "ddtp_linear"
+    parameterization, reconstruction = "direct_linear", "drl"
+
+
+class DDTPRHL(DifferenceTP):
+    """DDTP-RHL (seed 002): g_i(u_L) = Q_i [tanh(R u_L + b); 1], R, b fixed random, trained with DRL."""
+    name = "ddtp_rhl"
+    parameterization, reconstruction = "direct_rhl", "drl"
+
+
+class DDTPControl(DifferenceTP):
+    """DDTP-control (seed 002): DDTP-linear's feedback trained by reconstruction through the output
+    without the difference correction."""
+    name = "ddtp_control"
+    parameterization, reconstruction = "direct_linear", "control"
+
+
+class InverseTP(DifferenceTP):
+    """TP with the exact inverses of the forward layers (seed 002, Condition 1): no feedback training.
+    Needs square weight matrices and an invertible activation. For checking Lemma 1 and Theorem 2."""
+    name = "inverse_tp"
+    parameterization, reconstruction = "inverse", "none"

@@ -1,0 +1,150 @@
+"""Machinery shared by the published target-propagation rules (DFA, GNT, the DTP family, GTP).
+
+Notation (the book's, 0-based in code): layer l = 0..L-1 has input x_l (with bias column),
+pre-activation u_l = x_l W_l^T and, for l < L-1, hidden activation h_l = f(u_l). The output u_{L-1}
+is linear. "Hidden layer i" below means h_i, i = 0..L-2; its target is h'_i. Batches are rows.
+
+Per-sample output targets follow seed 002, eq. (2): u'_L = u_L - beta dl/du_L, where l is the loss of
+one sample (the package's losses are batch means, so dl/du_L = B * loss.gradient(u, y)). With MSE this
+is u_L + beta (y - u_L); with softmax cross-entropy it is u_L + beta (y - softmax(u_L)) (seed 002, B.1).
+
+Forward weights of every TP rule follow the gradient of the local batch-mean losses
+    L_i = mean_b 1/2 |h'_i - h_i|^2  (hidden layers, post-activation),
+    L_out = mean_b 1/2 |u'_L - u_L|^2 (output layer),
+with the targets held fixed: dL_i/dW_i = -((h'_i - h_i) * f'(u_i))^T x_i / B.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..losses import get_loss
+from ..network import MLP, ForwardPass
+
+
+# ----------------------------------------------------------------------------------------- validation
+
+def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
+    """value as float; ValueError naming ``name`` unless value > 0 (or >= 0)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if allow_zero and not value >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    if not allow_zero and not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return float(value)
+
+
+def check_count(name: str, value, *, minimum: int = 0) -> int:
+    """value as int; ValueError naming ``name`` unless it is a whole number >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_seed(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {value!r}")
+    return int(value)
+
+
+# ------------------------------------------------------------------------------------ targets, losses
+
+def output_target(loss, u: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
+    """u'_L = u_L - beta dl/du_L per sample, (B, n_L)."""
+    return u - beta * len(u) * loss.gradient(u, y)
+
+
+def output_error(loss, u: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-sample output error e = dl/du_L, (B, n_L) (MSE: u - y; cross-entropy: softmax(u) - y)."""
+    return len(u) * loss.gradient(u, y)
+
+
+def local_gradients(net: MLP, fp: ForwardPass, hidden_targets: list, u_target: np.ndarray) -> list:
+    """Gradients of the local losses w.r.t. every W_l, each (n_l, d_l + 1).
+
+    hidden_targets[i] is h'_i, (B, n_i), for i = 0..L-2; u_target is u'_L.
+    """
+    batch = fp.output.shape[0]
+    grads = []
+    for i in range(net.depth - 1):
+        h = net.activation(fp.us[i])
+        delta = -(hidden_targets[i] - h) * net.activation.derivative(fp.us[i])
+        grads.append(delta.T @ fp.xs[i] / batch)
+    grads.append(-(u_target - fp.output).T @ fp.xs[-1] / batch)
+    return grads
+
+
+def bp_gradients(net: MLP, fp: ForwardPass, e: np.ndarray) -> list:
+    """Backprop gradients of mean_b l_b given per-sample output errors e = dl/du_L, (B, n_L)."""
+    delta = e / e.shape[0]
+    grads = [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        grads[l] = delta.T @ fp.xs[l]
+        if l > 0:
+            delta = (delta @ net.weights[l][:, :-1]) * net.activation.derivative(fp.us[l - 1])
+    return grads
+
+
+def angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle between two arrays seen as vectors, in degrees (90 when either is zero)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0 or not np.isfinite(na * nb):
+        return 90.0
+    return float(np.degrees(np.arccos(np.clip(np.sum(a * b) / (na * nb), -1.0, 1.0))))
+
+
+def angle_diagnostics(grads: list, reference: list, prefix: str = "angle_bp") -> dict:
+    """{prefix_<l>: angle between grads[l] and reference[l]} with layers numbered 1..L."""
+    return {f"{prefix}_{l + 1}": angle_degrees(g, r) for l, (g, r) in enumerate(zip(grads, reference))}
+
+
+# -------------------------------------------------------------------------------------------- Jacobians
+
+def output_jacobians(net: MLP, fp: ForwardPass) -> list:
+    """Per-sample Jacobians J_i = du_L/dh_i of the output w.r.t. every hidden activation.
+
+    Returns a list over hidden layers i = 0..L-2 of arrays (B, n_L, n_i). Cost: about n_L backward
+    passes, O(B n_L sum_l n_l n_{l+1}) time and O(B n_L n_i) memory per layer.
+    """
+    batch = fp.output.shape[0]
+    jac = [None] * (net.depth - 1)
+    if net.depth < 2:
+        return jac
+    j = np.broadcast_to(net.weights[-1][:, :-1], (batch,) + net.weights[-1][:, :-1].shape)
+    jac[-1] = np.array(j)
+    for i in range(net.depth - 3, -1, -1):
+        # J_i = J_{i+1} diag(f'(u_{i+1})) W_{i+1}   (without the bias column)
+        scaled = jac[i + 1] * net.activation.derivative(fp.us[i + 1])[:, None, :]
+        jac[i] = scaled @ net.weights[i + 1][:, :-1]
+    return jac
+
+
+def damped_pinv_apply(jac: np.ndarray, v: np.ndarray, damping: float) -> np.ndarray:
+    """Per sample J^+ v (damping 0, Moore-Penrose) or J^T (J J^T + damping I)^{-1} v.
+
+    jac (B, m, n), v (B, m) -> (B, n). J^T (J J^T + lam I)^{-1} = (J^T J + lam I)^{-1} J^T, the Tikhonov
+    damped pseudo-inverse of seed 002, eq. (5).
+    """
+    if damping == 0:
+        return np.einsum("bnm,bm->bn", np.linalg.pinv(jac), v)
+    m = jac.shape[1]
+    gram = jac @ np.swapaxes(jac, 1, 2) + damping * np.eye(m)
+    coef = np.linalg.solve(gram, v[:, :, None])[:, :, 0]
+    return np.einsum("bmn,bm->bn", jac, coef)
+
+
+def forward_from(net: MLP, h: np.ndarray, start: int) -> np.ndarray:
+    """Output u_L of the layers start..L-1 applied to h (the input of layer ``start``, no bias column)."""
+    for l in range(start, net.depth):
+        w = net.weights[l]
+        h = h @ w[:, :-1].T + w[:, -1]
+        if l < net.depth - 1:
+            h = net.activation(h)
+    return h
+
+
+__all__ = ["angle_degrees", "angle_diagnostics", "bp_gradients", "check_count", "check_positive",
+           "check_seed", "damped_pinv_apply", "forward_from", "get_loss", "local_gradients",
+           "output_error", "output_jacobians", "output_target"]
