@@ -1,0 +1,24 @@
+"""Learning rules. Each has ``step(net, x, y) -> diagnostics`` that updates ``net.weights`` in place."""
+from .backprop import Backprop, gradients
+from .exact_tp import ExactTP, per_sample_weights
+from .random_direction_tp import RandomDirectionTP, reference_step
+from .dfa import DFA
+from .gnt import GNT
+from .dtp import DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, DifferenceTP, InverseTP
+from .gtp import GTP, gtp_init_variances, gtp_initialize
+
+RULES = {"exact_tp": ExactTP, "backprop": Backprop, "random_direction_tp": RandomDirectionTP}
+RULES.update({cls.name: cls for cls in (DFA, GNT, DTP, DTPDRL, DDTPLinear, DDTPRHL, DDTPControl, GTP)})
+
+
+def make_rule(name: str, **options):
+    """A rule instance from its registered name and options."""
+    if not isinstance(name, str) or name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; known: {sorted(RULES)}")
+    return RULES[name](**options)
+
+
+__all__ = ["Backprop", "ExactTP", "RULES", "gradients", "make_rule", "per_sample_weights",
+           "RandomDirectionTP", "random_direction_tp", "reference_step",
+           "DFA", "GNT", "DTP", "DTPDRL", "DDTPLinear", "DDTPRHL", "DDTPControl", "DifferenceTP", "InverseTP",
+           "GTP", "gtp_init_variances", "gtp_initialize"]
