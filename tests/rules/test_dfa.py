@@ -7,17 +7,11 @@ from tpnb.losses import get_loss
 from tpnb.network import MLP
 from tpnb.rules import DFA, Backprop, gradients, make_rule
 from tpnb.train import train
+from problems import random_problem
 
 
 def problem(sizes=(4, 6, 5, 3), activation="tanh", seed=0, batch=8, loss="mse"):
-    net = MLP(list(sizes), activation, seed=seed)
-    rng = np.random.default_rng(50 + seed)
-    for w in net.weights:
-        w[:, -1] = rng.normal(0.0, 0.3, size=w.shape[0])
-    x = rng.normal(size=(batch, sizes[0]))
-    y = (np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)] if loss == "cross_entropy"
-         else rng.normal(size=(batch, sizes[-1])))
-    return net, x, y
+    return random_problem(sizes, activation, seed, batch, loss, base_seed=50)
 
 
 def true_jacobian_feedback(net):

@@ -10,19 +10,13 @@ from tpnb.rules import (DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, Differenc
 from tpnb.rules.feedback import output_jacobians
 from tpnb.rules.gnt import gnt_targets
 from tpnb.train import train
+from problems import random_problem
 
 VARIANTS = ["dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control"]
 
 
 def problem(sizes=(4, 8, 6, 3), activation="tanh", seed=0, batch=8, loss="mse"):
-    net = MLP(list(sizes), activation, seed=seed)
-    rng = np.random.default_rng(90 + seed)
-    for w in net.weights:
-        w[:, -1] = rng.normal(0.0, 0.3, size=w.shape[0])
-    x = rng.normal(size=(batch, sizes[0]))
-    y = (np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)] if loss == "cross_entropy"
-         else rng.normal(size=(batch, sizes[-1])))
-    return net, x, y
+    return random_problem(sizes, activation, seed, batch, loss, base_seed=90)
 
 
 def flat(arrays):

@@ -9,17 +9,11 @@ from tpnb.rules import GNT, gradients, make_rule
 from tpnb.rules.feedback import output_jacobians
 from tpnb.rules.gnt import gnt_targets
 from tpnb.train import train
+from problems import random_problem
 
 
 def problem(sizes=(4, 7, 6, 3), activation="tanh", seed=0, batch=6, loss="mse"):
-    net = MLP(list(sizes), activation, seed=seed)
-    rng = np.random.default_rng(70 + seed)
-    for w in net.weights:
-        w[:, -1] = rng.normal(0.0, 0.3, size=w.shape[0])
-    x = rng.normal(size=(batch, sizes[0]))
-    y = (np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)] if loss == "cross_entropy"
-         else rng.normal(size=(batch, sizes[-1])))
-    return net, x, y
+    return random_problem(sizes, activation, seed, batch, loss, base_seed=70)
 
 
 def angle(a, b):
