@@ -250,3 +250,19 @@ def test_training_modifies_net_in_place():
     train(net, make_rule("exact_tp", eta=0.5), data, epochs=1, batch_size=6)
     assert [id(w) for w in net.weights] == weights_ids
     assert any(not np.array_equal(w, b) for w, b in zip(net.weights, before))
+
+
+def test_callback_sees_every_recorded_epoch():
+    data = Dataset("cb", *_callback_data(), "regression")
+    net = MLP([3, 4, 2], "relu", seed=0)
+    seen = []
+    history = train(net, make_rule("backprop", lr=0.05), data, epochs=3, batch_size=8,
+                    callback=lambda epoch, n, h: seen.append((epoch, len(h.epoch_time), n is net)))
+    assert seen == [(0, 1, True), (1, 2, True), (2, 3, True), (3, 4, True)]
+    assert history.epochs == 3
+
+
+def _callback_data():
+    rng = np.random.default_rng(5)
+    x, xt = rng.normal(size=(32, 3)), rng.normal(size=(8, 3))
+    return x, x[:, :2] * 2.0, xt, xt[:, :2] * 2.0

@@ -32,11 +32,12 @@ def curves(ax, histories: dict, metric: str, *, log: bool = False, styles: dict 
     """Plot metric per epoch for {label: History}; labels map to colours through ``color``."""
     for label, history in histories.items():
         values = np.asarray(history.metrics[metric], dtype=float)
+        finite = np.isfinite(values)
         style = {"label": label, "color": color(label), **(styles or {}).get(label, {})}
-        ax.plot(np.arange(len(values)), values, **style)
-        if history.diverged:
-            ax.plot(len(values) - 1, np.nan_to_num(values[-2] if len(values) > 1 else 0.0), "x",
-                    color=style["color"], ms=9)
+        ax.plot(np.arange(len(values))[finite], values[finite], **style)
+        if history.diverged and finite.any():          # x marks the last finite value of a diverged run
+            last = np.flatnonzero(finite)[-1]
+            ax.plot(last, values[last], "x", color=style["color"], ms=9)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if log:

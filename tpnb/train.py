@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data.dataset import Dataset
 from .losses import CrossEntropy, MSE, accuracy
@@ -72,12 +72,13 @@ def _finite(net: MLP) -> bool:
 
 
 def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: int = 0,
-          progress: bool = False) -> History:
+          progress: bool = False, callback=None) -> History:
     """Train ``net`` in place with ``rule`` for ``epochs`` passes over ``data.x_train``.
 
     Each epoch shuffles the training set with a generator seeded by (seed, epoch), so the same seed
     gives bit-identical runs. A NaN/inf in the weights or the training loss stops the run and is
-    recorded in ``History.diverged_epoch``; it is not an error.
+    recorded in ``History.diverged_epoch``; it is not an error. ``callback(epoch, net, history)``, if
+    given, runs after every recorded epoch (epoch 0 included), e.g. to measure the weights.
     """
     if epochs < 0 or int(epochs) != epochs:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs}")
@@ -89,6 +90,8 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
                          f"data has {data.n_outputs} target columns")
     history = History()
     history.record(net, data, 0.0, {})
+    if callback is not None:
+        callback(0, net, history)
     n = len(data.x_train)
     bar = tqdm(range(1, epochs + 1), desc=getattr(rule, "name", "train"), disable=not progress,
                leave=False)
@@ -111,5 +114,7 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
             if not finite or not np.isfinite(history.metrics["train_mse"][-1]):
                 history.diverged_epoch = epoch
                 break
+            if callback is not None:
+                callback(epoch, net, history)
             bar.set_postfix(test_mse=f"{history.metrics['test_mse'][-1]:.4g}")
     return history
