@@ -27,9 +27,10 @@ book: $(BIN)/.installed
 test: $(BIN)/.installed data
 	TPNB_QUICK=1 $(BIN)/python -m pytest
 
-# Regenerate every committed study result (full mode; resumes where it stopped).
+# Regenerate every committed study result (full mode; resumes where it stopped). One BLAS thread per
+# process: the committed results were computed so, and it avoids oversubscribing a shared machine.
 studies: $(BIN)/.installed data
-	$(BIN)/python -m tpnb.studies run all
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m tpnb.studies run all
 
 clean:
 	rm -rf _build results/quick

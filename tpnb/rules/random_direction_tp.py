@@ -61,12 +61,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..losses import softmax
 from ..network import MLP
+from .targets import check_output_target, output_targets
 
 FACTORS = ("as_written", "derived", "least_squares")
 DISTRIBUTIONS = ("gaussian", "sphere", "coordinate")
-OUTPUT_TARGETS = ("label", "step", "softmax_step")
 ZERO = 1e-12   # relative size below which a denominator counts as zero
 
 
@@ -127,10 +126,7 @@ class RandomDirectionTP:
             raise ValueError(f"ridge must be > 0, got {ridge}")
         if cap is not None and not cap > 0:
             raise ValueError(f"cap must be > 0 (or None), got {cap}")
-        if output_target not in OUTPUT_TARGETS:
-            raise ValueError(f"unknown output_target {output_target!r}; known: {OUTPUT_TARGETS}")
-        if not beta > 0:
-            raise ValueError(f"beta must be > 0, got {beta}")
+        check_output_target(output_target, beta)
         self.factor, self.k, self.distribution = factor, int(directions), distribution
         self.eta, self.ridge, self.cap = eta, ridge, cap
         self.output_target, self.beta, self.seed = output_target, beta, seed
@@ -144,11 +140,7 @@ class RandomDirectionTP:
     # ------------------------------------------------------------------ pieces
     def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """u'_L for a batch, (batch, n_L)."""
-        if self.output_target == "label":
-            return y
-        if self.output_target == "step":
-            return u_out + self.beta * (y - u_out)
-        return u_out + self.beta * (y - softmax(u_out))
+        return output_targets(self.output_target, self.beta, u_out, y)
 
     def sample_directions(self, dim: int) -> np.ndarray:
         """k directions in R^dim as rows, (k, dim), from the rule's generator."""
