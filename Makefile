@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test data studies clean
+.PHONY: book test data studies benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(BIN)/.installed data
 # process: the committed results were computed so, and it avoids oversubscribing a shared machine.
 studies: $(BIN)/.installed data
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m tpnb.studies run all
+
+# Seconds per epoch and peak memory of every rule against backprop (prints a table; see benchmarks/README.md).
+benchmarks: $(BIN)/.installed data
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf _build results/quick
