@@ -4,14 +4,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..losses import get_loss
-from ..network import MLP
+from ..network import MLP, ForwardPass
 from ..optimizers import make_optimizer
 
 
 def gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss) -> list:
     """dL/dW_l for every layer, each (N_l, D_l + 1); L is the batch-mean loss."""
     fp = net.forward(x)
-    delta = loss.gradient(fp.output, y)                       # dL/du_L, (B, n_L)
+    return backward(net, fp, loss.gradient(fp.output, y))
+
+
+def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
+    """dL/dW_l for every layer from a recorded forward pass and delta = dL/du_L, (B, n_L)."""
     grads = [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
         grads[l] = delta.T @ fp.xs[l]                         # dL/dW_l = delta^T x_l

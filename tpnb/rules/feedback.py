@@ -21,6 +21,7 @@ import numpy as np
 
 from ..losses import get_loss
 from ..network import MLP, ForwardPass
+from .backprop import backward
 
 
 # ----------------------------------------------------------------------------------------- validation
@@ -78,13 +79,7 @@ def local_gradients(net: MLP, fp: ForwardPass, hidden_targets: list, u_target: n
 
 def bp_gradients(net: MLP, fp: ForwardPass, e: np.ndarray) -> list:
     """Backprop gradients of mean_b l_b given per-sample output errors e = dl/du_L, (B, n_L)."""
-    delta = e / e.shape[0]
-    grads = [None] * net.depth
-    for l in range(net.depth - 1, -1, -1):
-        grads[l] = delta.T @ fp.xs[l]
-        if l > 0:
-            delta = (delta @ net.weights[l][:, :-1]) * net.activation.derivative(fp.us[l - 1])
-    return grads
+    return backward(net, fp, e / e.shape[0])
 
 
 def angle_degrees(a: np.ndarray, b: np.ndarray) -> float:
