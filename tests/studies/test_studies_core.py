@@ -141,3 +141,10 @@ def test_validation_data_holds_out_the_end_of_the_training_set():
 def test_fingerprint_covers_the_rule_helpers_a_rule_imports():
     names = [p.name for p in core.rule_modules("exact_tp")]
     assert names == ["exact_tp.py", "targets.py"]
+
+
+def test_final_study_refuses_stale_tuning_instead_of_training_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TPNB_RESULTS_DIR", str(tmp_path))          # no tuning results at all
+    with pytest.raises(RuntimeError, match="teacher_tuning"):
+        StudyResults("teacher_final", quick=True)
+    assert not any(tmp_path.rglob("*.json"))

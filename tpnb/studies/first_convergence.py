@@ -69,8 +69,9 @@ def tuning_specs(problem, quick):
 
 
 def chosen(problem, quick):
-    """{(arch, method): tuning RunSpec with the best validation score}."""
-    results = load(f"{problem}_tuning", quick)
+    """{(arch, method): tuning RunSpec with the best validation score}. Reads the tuning results and
+    raises RuntimeError if they are missing or stale: defining a study never trains another one."""
+    results = load(f"{problem}_tuning", quick, recompute=False)
     picks = {}
     for spec in results.specs:
         arch, method, _ = spec.key.split("|")
