@@ -1,11 +1,12 @@
 # The two set-up commands of the README:  make book  (build the book into _build/html)
-#                                         make test  (unit tests + every notebook, in quick mode)
+#                                         make test  (build the book, then unit tests + every notebook
+#                                                     in quick mode + the built pages in Chromium)
 # Both create the virtual environment .venv on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: book test data studies benchmarks clean
+.PHONY: book test data browser studies benchmarks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +20,20 @@ data:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; \
 	fi
 
+# Headless Chromium and its driver for tests/browser, from Debian (needs root; elsewhere install them).
+browser:
+	@if ! { command -v chromium && command -v chromedriver; } >/dev/null \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
 # The rendered book: every notebook executed in full mode, plotting the committed study results.
-book: $(BIN)/.installed
+book: $(BIN)/.installed data
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
-# Unit tests and every notebook under nbval, with studies shrunk by TPNB_QUICK=1.
-test: $(BIN)/.installed data
+# The book (as `make book`), then the unit tests, every notebook under nbval with studies shrunk by
+# TPNB_QUICK=1, and tests/browser, which opens every page of the built book in headless Chromium.
+test: $(BIN)/.installed data browser book
 	TPNB_QUICK=1 $(BIN)/python -m pytest
 
 # Regenerate every committed study result (full mode; resumes where it stopped). One BLAS thread per

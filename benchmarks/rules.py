@@ -52,7 +52,10 @@ class Spec:
 
 SPECS = [
     Spec("backprop", MAIN, "relu", "backprop", dict(optimizer="sgd", lr=0.03), 64, min_gemm_fraction=0.75),
-    Spec("exact_tp", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0), 64, max_ratio=1.4),
+    Spec("exact_tp", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0, diagnostics=False), 64, max_ratio=1.4,
+         note="per-step diagnostics off"),
+    Spec("exact_tp+diagnostics", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0), 64,
+         note="as the studies run it: target steps, clipping and batch spread every step"),
     Spec("rdtp_k1", MAIN, "leaky_relu", "random_direction_tp",
          dict(factor="least_squares", directions=1, eta=0.03, seed=0), 64,
          note="leaky ReLU (the rule needs an invertible activation)"),

@@ -17,8 +17,10 @@ def test_pyproject_and_environment_pin_the_same_versions():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_reqs = project["dependencies"] + [r for group in project["optional-dependencies"].values()
                                           for r in group]
-    conda_reqs = [d for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
-                  if isinstance(d, str) and not d.startswith(("python", "pip"))]
+    conda_deps = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    conda_reqs = [d for d in conda_deps if isinstance(d, str) and not d.startswith(("python", "pip"))]
+    # packages conda-forge does not have are installed by conda through pip (a "pip:" list)
+    conda_reqs += [r for d in conda_deps if isinstance(d, dict) for r in d.get("pip", [])]
     assert dict(map(_split, pip_reqs)) == dict(map(_split, conda_reqs))
 
 

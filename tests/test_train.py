@@ -266,3 +266,28 @@ def _callback_data():
     rng = np.random.default_rng(5)
     x, xt = rng.normal(size=(32, 3)), rng.normal(size=(8, 3))
     return x, x[:, :2] * 2.0, xt, xt[:, :2] * 2.0
+
+
+def test_rule_hooks_run_before_training_and_after_every_epoch():
+    from tpnb.data import Dataset
+    calls = []
+
+    class Hooked:
+        name = "hooked"
+
+        def begin(self, net, x_train):
+            calls.append(("begin", len(x_train)))
+
+        def end_epoch(self, net, x_train, epoch):
+            calls.append(("end", epoch))
+
+        def step(self, net, x, y):
+            return {}
+
+    rng = np.random.default_rng(0)
+    data = Dataset("toy", rng.normal(size=(20, 3)), rng.normal(size=(20, 2)), rng.normal(size=(5, 3)),
+                   rng.normal(size=(5, 2)), "regression")
+    history = train(MLP([3, 4, 2], seed=0), Hooked(), data, epochs=3, batch_size=8)
+    assert calls == [("begin", 20), ("end", 1), ("end", 2), ("end", 3)]
+    assert history.setup_time >= 0.0
+    assert History.from_dict(history.to_dict()).setup_time == history.setup_time

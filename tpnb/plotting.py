@@ -65,3 +65,24 @@ def figure(*args, **kwargs):
     """plt.subplots with the book's layout defaults."""
     kwargs.setdefault("layout", "constrained")
     return plt.subplots(*args, **kwargs)
+
+
+def category_map(ax, labels, row_labels, col_labels, categories, *, xlabel="", ylabel="", title="",
+                 annotations=None):
+    """Heat map of categorical cells: labels is a 2-D list of category names (one colour each, in the
+    order of ``categories``); annotations (2-D list of strings) are written in the cells."""
+    palette = ["#2ca02c", "#bcbd22", "#1f77b4", "#ff7f0e", "#d62728", "#7f7f7f"]
+    index = np.array([[categories.index(c) for c in row] for row in labels])
+    cmap = mpl.colors.ListedColormap(palette[:len(categories)])
+    ax.imshow(index, cmap=cmap, vmin=-0.5, vmax=len(categories) - 0.5, aspect="auto")
+    if annotations is not None:
+        for (i, j), text in np.ndenumerate(np.array(annotations, dtype=object)):
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
+    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
+    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(False)
+    handles = [mpl.patches.Patch(color=palette[k], label=c) for k, c in enumerate(categories)]
+    return handles

@@ -32,11 +32,13 @@ class History:
     classification). epoch_time: seconds of training per epoch (evaluation excluded; entry 0 is 0).
     diagnostics: the rule's per-step diagnostics averaged over each epoch (entry 0 is empty).
     diverged_epoch: the epoch during which the loss or weights became NaN/inf (None: did not diverge).
+    setup_time: seconds the rule's ``begin`` hook took before epoch 1 (e.g. feedback pre-training).
     """
     metrics: dict = field(default_factory=dict)
     epoch_time: list = field(default_factory=list)
     diagnostics: list = field(default_factory=list)
     diverged_epoch: int | None = None
+    setup_time: float = 0.0
 
     @property
     def diverged(self) -> bool:
@@ -59,12 +61,12 @@ class History:
         self.diagnostics.append(diagnostics)
 
     def to_dict(self) -> dict:
-        return {"metrics": self.metrics, "epoch_time": self.epoch_time,
-                "diagnostics": self.diagnostics, "diverged_epoch": self.diverged_epoch}
+        return {"metrics": self.metrics, "epoch_time": self.epoch_time, "diagnostics": self.diagnostics,
+                "diverged_epoch": self.diverged_epoch, "setup_time": self.setup_time}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(d["metrics"], d["epoch_time"], d["diagnostics"], d["diverged_epoch"])
+        return cls(d["metrics"], d["epoch_time"], d["diagnostics"], d["diverged_epoch"], d.get("setup_time", 0.0))
 
 
 def _finite(net: MLP) -> bool:
@@ -79,6 +81,10 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
     gives bit-identical runs. A NaN/inf in the weights or the training loss stops the run and is
     recorded in ``History.diverged_epoch``; it is not an error. ``callback(epoch, net, history)``, if
     given, runs after every recorded epoch (epoch 0 included), e.g. to measure the weights.
+
+    Rule hooks (optional methods): ``rule.begin(net, x_train)`` runs once before epoch 1 (its time is
+    ``History.setup_time``); ``rule.end_epoch(net, x_train, epoch)`` runs after each epoch's last step
+    and counts in that epoch's time (e.g. seed 002's feedback-only epochs).
     """
     if epochs < 0 or int(epochs) != epochs:
         raise ValueError(f"epochs must be a whole number >= 0, got {epochs}")
@@ -92,6 +98,11 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
     history.record(net, data, 0.0, {})
     if callback is not None:
         callback(0, net, history)
+    begin, end_epoch = getattr(rule, "begin", None), getattr(rule, "end_epoch", None)
+    if begin is not None and epochs > 0:
+        start = time.perf_counter()
+        begin(net, data.x_train)
+        history.setup_time = time.perf_counter() - start
     n = len(data.x_train)
     bar = tqdm(range(1, epochs + 1), desc=getattr(rule, "name", "train"), disable=not progress,
                leave=False)
@@ -109,6 +120,8 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
                 if not _finite(net):
                     finite = False
                     break
+            if finite and end_epoch is not None:
+                end_epoch(net, data.x_train, epoch)
             seconds = time.perf_counter() - start
             history.record(net, data, seconds, {k: v / steps for k, v in sums.items()})
             if not finite or not np.isfinite(history.metrics["train_mse"][-1]):

@@ -243,3 +243,28 @@ def test_runs_through_the_training_loop(name):
     assert not history.diverged and history.epochs == 3
     assert all(np.isfinite(v) for d in history.diagnostics[1:] for v in d.values())
     assert "angle_gnt_1" in history.diagnostics[-1]
+
+
+@pytest.mark.parametrize("option", ["pretrain_epochs", "feedback_epochs"])
+def test_feedback_epoch_hooks_train_only_the_feedback(option):
+    from tpnb.data import Dataset
+    from tpnb.train import train
+    net, x, y = random_problem([6, 5, 5, 3], "tanh", seed=1, batch=40)
+    data = Dataset("toy", x, y, x[:5], y[:5], "regression")
+    rule = DDTPLinear(beta=0.1, lr=1e-3, feedback_lr=1e-2, feedback_iterations=0, seed=0, angles=False,
+                      **{option: 2})
+    rule.init_feedback(net)
+    q_before = [q.copy() for q in rule.Q]
+    w_before = [w.copy() for w in net.weights]
+    rule.begin(net, x) if option == "pretrain_epochs" else rule.end_epoch(net, x, 1)
+    assert any(not np.array_equal(a, b) for a, b in zip(q_before, rule.Q))
+    assert all(np.array_equal(a, b) for a, b in zip(w_before, net.weights))
+    train(net, rule, data, epochs=1, batch_size=10)    # the loop calls the hooks without error
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(pretrain_epochs=-1), "pretrain_epochs"),
+                                          (dict(feedback_epochs=1.5), "feedback_epochs"),
+                                          (dict(feedback_batch_size=0), "feedback_batch_size")])
+def test_feedback_epoch_options_are_validated(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        DDTPLinear(**kwargs)

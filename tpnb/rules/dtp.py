@@ -36,10 +36,11 @@ Feedback losses (noise eps ~ N(0, I), one sample per step, batch means):
 
 Schedule: each ``step`` first makes ``feedback_iterations`` feedback updates on the batch (the forward
 weights fixed), then one forward update with the new feedback. Pre-training: the first ``pretrain_steps``
-calls to ``step`` update only the feedback weights (seed 002 pre-trains 6 epochs: pass
-6 * ceil(n_train / batch_size)); ``pretrain_feedback(net, x, epochs, batch_size)`` does the same on a whole
-array in one call. The seed's "1 epoch of pure feedback training between epochs" needs a hook in the shared
-training loop (not available); ``feedback_iterations`` > 1 is the per-step substitute.
+calls to ``step`` update only the feedback weights; ``pretrain_feedback(net, x, epochs, batch_size)`` does
+the same on a whole array in one call. Seed 002's schedule (6 epochs of feedback pre-training, then one
+epoch of pure feedback training between training epochs) is ``pretrain_epochs=6, feedback_epochs=1``: the
+shared training loop calls ``begin`` before epoch 1 and ``end_epoch`` after each epoch, which run those
+feedback-only passes over the training inputs in batches of ``feedback_batch_size``.
 """
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ class DifferenceTP:
         the feedback optimiser (its own, as in seed 002).
     sigma (> 0): noise std of the reconstruction losses.  feedback_weight_decay (>= 0).
     feedback_iterations (>= 0): feedback updates per step.  pretrain_steps (>= 0): feedback-only steps.
+    pretrain_epochs, feedback_epochs (>= 0): feedback-only passes over the training inputs before training
+        and after every epoch (batches of feedback_batch_size >= 1).
     feedback_activation: phi of the layer-wise feedback (default "tanh").
     feedback_init_scale (> 0): Q entries ~ N(0, scale^2 / fan_in), biases 0.  rhl_width (>= 1).
     seed: generator of the feedback initialisation and of the noise.
@@ -81,7 +84,8 @@ class DifferenceTP:
     def __init__(self, *, beta: float = 0.1, loss: str = "mse", optimizer: str = "sgd",
                  feedback_optimizer: str = "sgd", feedback_lr: float = 0.01, feedback_options: dict | None = None,
                  sigma: float = 0.1, feedback_weight_decay: float = 0.0, feedback_iterations: int = 1,
-                 pretrain_steps: int = 0, feedback_activation: str = "tanh", feedback_init_scale: float = 1.0,
+                 pretrain_steps: int = 0, pretrain_epochs: int = 0, feedback_epochs: int = 0,
+                 feedback_batch_size: int = 128, feedback_activation: str = "tanh", feedback_init_scale: float = 1.0,
                  rhl_width: int = 1024, seed: int = 0, angles: bool = True, gnt_angles: bool = False,
                  parameterization: str | None = None, reconstruction: str | None = None,
                  **optimizer_options):
@@ -114,6 +118,9 @@ class DifferenceTP:
                                                     allow_zero=True)
         self.feedback_iterations = check_count("feedback_iterations", feedback_iterations)
         self.pretrain_steps = check_count("pretrain_steps", pretrain_steps)
+        self.pretrain_epochs = check_count("pretrain_epochs", pretrain_epochs)
+        self.feedback_epochs = check_count("feedback_epochs", feedback_epochs)
+        self.feedback_batch_size = check_count("feedback_batch_size", feedback_batch_size, minimum=1)
         self.feedback_activation = get_activation(feedback_activation)
         self.feedback_init_scale = check_positive("feedback_init_scale", feedback_init_scale)
         self.rhl_width = check_count("rhl_width", rhl_width, minimum=1)
@@ -294,12 +301,24 @@ class DifferenceTP:
             last = [s / -(-len(x) // batch_size) for s in (sums or [])]
         return last
 
+    def begin(self, net: MLP, x_train: np.ndarray) -> None:
+        """Training-loop hook: ``pretrain_epochs`` feedback-only passes before the first epoch."""
+        if self.pretrain_epochs and self.parameterization != "inverse":
+            self.pretrain_feedback(net, x_train, epochs=self.pretrain_epochs,
+                                   batch_size=self.feedback_batch_size, seed=self.seed)
+
+    def end_epoch(self, net: MLP, x_train: np.ndarray, epoch: int) -> None:
+        """Training-loop hook: ``feedback_epochs`` feedback-only passes after each training epoch."""
+        if self.feedback_epochs and self.parameterization != "inverse":
+            self.pretrain_feedback(net, x_train, epochs=self.feedback_epochs,
+                                   batch_size=self.feedback_batch_size, seed=self.seed + 1000 * epoch)
+
     # ------------------------------------------------------------------------------------- the step
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray):
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray, fp=None):
         """Forward-weight local-loss gradients with the current feedback (no update), the hidden targets,
-        the forward pass and the per-sample output error."""
-        fp = net.forward(x)
+        the forward pass (``fp``, computed if not given) and the per-sample output error."""
+        fp = net.forward(x) if fp is None else fp
         e = output_error(self.loss, fp.output, y)
         u_target = fp.output - self.beta * e
         targets = self.targets(net, fp, u_target)
@@ -314,7 +333,7 @@ class DifferenceTP:
         self.steps_done += 1
         if self.steps_done <= self.pretrain_steps:
             return diagnostics
-        grads, targets, fp, e = self.directions(net, x, y)
+        grads, targets, fp, e = self.directions(net, x, y, fp)   # feedback changed, forward weights did not
         for i, t in enumerate(targets):
             diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(
                 t - net.activation(fp.us[i]), axis=1)))

@@ -15,6 +15,15 @@ Layer 1 cannot change its input: x' = x and w'_n = w_n + dv_n / |x|^2 x.
 
 Property E: theta'(x, y) = (W'_1, ..., W'_L) maps x to u'_L exactly. The batch rule moves the weights
 towards the batch mean of theta': theta <- theta + eta (mean_b theta'_b - theta).
+
+Two variants beyond the seed (chapter 10), both still computing new weights in closed form:
+- input_rule="pinv": the layer's neurons are solved jointly: dx = (1 - alpha) W^+ dv, the minimum-norm
+  input change with W dx = (1 - alpha) dv (W without its bias column), instead of the mean of the N
+  per-neuron proposals (which moves x by only about 1/N of what each neuron asks for).
+- weight_rule="joint": instead of averaging the per-sample projections (Cimmino), the minimum-norm change
+  of W that puts every sample of the batch on its target at once (block Kaczmarz / affine projection):
+  dW = R^T (X' X'^T)^{-1} X' with R = U' - X' W^T (B <= d + 1; for larger batches the least-squares
+  change dW = R^T X' (X'^T X')^{-1}). With B = 1 it is the seed's per-sample projection.
 """
 from __future__ import annotations
 
@@ -24,7 +33,25 @@ from ..network import MLP, with_bias
 from .targets import check_output_target, output_targets
 
 DX_MODES = ("full", "exact")
+INPUT_RULES = ("mean", "pinv")
+WEIGHT_RULES = ("mean", "joint")
 ZERO_TOL = 1e-10   # |w + a dv x|^2 below this fraction of |w|^2 + |a dv x|^2 counts as zero
+RIDGE = 1e-12      # relative Tikhonov term of the pinv / joint solves (only guards rank deficiency)
+
+
+def ridge_solve_rows(rhs: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """rhs @ (a a^T + lam I)^{-1} @ a, the row form of (a^+)^T applied to rhs, (k, m) x (m, n) -> (k, n).
+
+    Uses the m x m Gram matrix when m <= n and the n x n one otherwise; lam = RIDGE * trace / size.
+    """
+    m, n = a.shape
+    if m <= n:
+        gram = a @ a.T
+        gram[np.diag_indices(m)] += RIDGE * np.trace(gram) / m + np.finfo(float).tiny
+        return np.linalg.solve(gram, rhs.T).T @ a
+    gram = a.T @ a
+    gram[np.diag_indices(n)] += RIDGE * np.trace(gram) / n + np.finfo(float).tiny
+    return np.linalg.solve(gram, (rhs @ a).T).T
 
 
 class ExactTP:
@@ -39,13 +66,16 @@ class ExactTP:
         to the changeable coordinates, so each neuron's proposal is exact before averaging).
     output_target: "label" (u'_L = y), "step" (u_L + beta (y - u_L)) or "softmax_step"
         (u_L + beta (y - softmax(u_L))).
+    input_rule: "mean" (the seed) or "pinv";  weight_rule: "mean" (the seed) or "joint" (module docstring).
+    diagnostics: record per-step target steps, clipping and batch spread (off: faster, no diagnostics).
     """
 
     name = "exact_tp"
 
     def __init__(self, *, a: float | None = None, alpha: float | None = None, eta: float = 1.0,
                  cap: float | None = 2.0, margin: float = 0.0, dx_mode: str = "full",
-                 output_target: str = "label", beta: float = 1.0):
+                 output_target: str = "label", beta: float = 1.0, input_rule: str = "mean",
+                 weight_rule: str = "mean", diagnostics: bool = True):
         if a is not None and alpha is not None:
             raise ValueError("give either a or alpha, not both")
         if a is None and alpha is None:
@@ -63,13 +93,19 @@ class ExactTP:
         if dx_mode not in DX_MODES:
             raise ValueError(f"unknown dx_mode {dx_mode!r}; known: {DX_MODES}")
         check_output_target(output_target, beta)
+        if input_rule not in INPUT_RULES:
+            raise ValueError(f"unknown input_rule {input_rule!r}; known: {INPUT_RULES}")
+        if weight_rule not in WEIGHT_RULES:
+            raise ValueError(f"unknown weight_rule {weight_rule!r}; known: {WEIGHT_RULES}")
+        self.input_rule, self.weight_rule, self.diagnostics = input_rule, weight_rule, bool(diagnostics)
         self.a, self.alpha, self.eta, self.cap, self.margin = a, alpha, eta, cap, margin
         self.dx_mode, self.output_target, self.beta = dx_mode, output_target, beta
 
     def __repr__(self) -> str:
         split = f"a={self.a}" if self.a is not None else f"alpha={self.alpha}"
         return (f"ExactTP({split}, eta={self.eta}, cap={self.cap}, margin={self.margin}, "
-                f"dx_mode={self.dx_mode!r}, output_target={self.output_target!r}, beta={self.beta})")
+                f"dx_mode={self.dx_mode!r}, output_target={self.output_target!r}, beta={self.beta}, "
+                f"input_rule={self.input_rule!r}, weight_rule={self.weight_rule!r})")
 
     def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """u'_L for a batch, (batch, n_L)."""
@@ -84,6 +120,10 @@ class ExactTP:
         n_neurons = w.shape[0]
         sq_x = np.einsum("bi,bi->b", x, x)                              # |x|^2, (B,)
         alpha = np.full_like(sq_x, self.alpha) if self.a is None else self.a * sq_x
+        if self.input_rule == "pinv":
+            # all neurons jointly: dx = (1 - alpha) W^+ dv, minimum norm with W dx = (1 - alpha) dv
+            ix = x[:, :-1] + ridge_solve_rows(dv * (1.0 - alpha)[:, None], w[:, :-1])
+            return net.activation.project(ix, self.cap), ix
         a = (alpha / sq_x)[:, None]                                      # (B, 1)
         # |w_n + a dv_n x|^2 = |w_n|^2 + 2 a dv_n <w_n, x> + a^2 dv_n^2 |x|^2, over the changed coordinates
         if self.dx_mode == "full":
@@ -102,45 +142,58 @@ class ExactTP:
         return net.activation.project(ix, self.cap), ix
 
     def mean_update(self, net: MLP, x: np.ndarray, y: np.ndarray):
-        """mean_b theta'_b - theta for a batch, as a list of (N_l, D_l + 1) arrays, and diagnostics.
+        """mean_b theta'_b - theta for a batch (weight_rule "joint": the joint change), as a list of
+        (N_l, D_l + 1) arrays, and diagnostics. x (B, d_in), y (B, n_out)."""
+        return self._updates(net, x, y, 1.0)
 
-        x (B, d_in), y (B, n_out). No (B, N, D) tensor is formed: the batch mean of
-        w'_n - w_n = r_n x' / |x'|^2 is the matrix product R^T (X' / |X'|^2) / B.
+    def _updates(self, net: MLP, x: np.ndarray, y: np.ndarray, eta: float):
+        """eta times the update of every layer, and diagnostics (empty unless ``self.diagnostics``).
+
+        No (B, N, D) tensor is formed: the batch mean of w'_n - w_n = r_n x' / |x'|^2 is the matrix
+        product R^T (X' / |X'|^2) / B, with eta / B folded into the (B, N) residual R.
         """
         fp = net.forward(x)
         batch = x.shape[0]
         u_target = self.output_targets(fp.output, y)
         updates = [None] * net.depth
-        diagnostics = {}
+        diag = {}
         for l in range(net.depth - 1, -1, -1):
             w, x_l, u_l = net.weights[l], fp.xs[l], fp.us[l]
             if l > 0:
                 x_proj, ix = self.input_target(net, w, x_l, u_l, u_target - u_l)
                 x_target = with_bias(x_proj)                               # x'
                 residual = u_target - x_target @ w.T                       # u' - W x'
-                hidden = x_l[:, :-1]
-                diagnostics[f"target_step_{l + 1}"] = float(
-                    np.mean(np.linalg.norm(x_proj - hidden, axis=1)
-                            / np.maximum(np.linalg.norm(hidden, axis=1), 1e-12)))
-                diagnostics[f"clipped_{l + 1}"] = float(np.mean(x_proj != ix))
+                if self.diagnostics:
+                    hidden = x_l[:, :-1]
+                    diag[f"target_step_{l + 1}"] = float(np.mean(
+                        np.linalg.norm(x_proj - hidden, axis=1) / np.maximum(np.linalg.norm(hidden, axis=1), 1e-12)))
+                    diag[f"clipped_{l + 1}"] = float(np.mean(x_proj != ix))
             else:
                 x_target, residual = x_l, u_target - u_l                   # layer 1: x' = x
-            scaled = x_target / np.einsum("bi,bi->b", x_target, x_target)[:, None]   # x' / |x'|^2
-            updates[l] = residual.T @ scaled / batch
-            # batch agreement: spread of the per-sample updates r_b x'_b^T / |x'_b|^2 around their mean
-            mean_sq = float(np.einsum("bn,bn->", residual, residual * np.einsum("bi,bi->b", scaled, scaled)[:, None])) / batch
-            diagnostics[f"spread_{l + 1}"] = float(np.sqrt(max(mean_sq - np.sum(updates[l] ** 2), 0.0)))
-            diagnostics[f"update_{l + 1}"] = float(np.linalg.norm(updates[l]))
+            if self.weight_rule == "joint":
+                # minimum-norm dW with X' dW^T = R for the whole batch (least squares if B > d + 1)
+                updates[l] = ridge_solve_rows(eta * residual.T, x_target)
+            else:
+                scaled = x_target / np.einsum("bi,bi->b", x_target, x_target)[:, None]   # x' / |x'|^2
+                updates[l] = (residual * (eta / batch)).T @ scaled
+                if self.diagnostics:
+                    # batch agreement: spread of the per-sample updates r_b x'_b^T / |x'_b|^2 around their mean
+                    mean_sq = float(np.einsum("bn,bn->", residual, residual
+                                              * np.einsum("bi,bi->b", scaled, scaled)[:, None])) / batch
+                    mean_update = updates[l] / eta
+                    diag[f"spread_{l + 1}"] = float(np.sqrt(max(mean_sq - np.sum(mean_update ** 2), 0.0)))
+            if self.diagnostics:
+                diag[f"update_{l + 1}"] = float(np.linalg.norm(updates[l])) / eta
             if l > 0:
                 u_target = net.activation.target(fp.us[l - 1], x_target[:, :-1], self.margin)
-        return updates, diagnostics
+        return updates, diag
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         """theta <- theta + eta (mean_b theta'_b - theta), in place; returns diagnostics."""
-        updates, diagnostics = self.mean_update(net, x, y)
+        updates, diag = self._updates(net, x, y, self.eta)
         for w, dw in zip(net.weights, updates):
-            w += self.eta * dw
-        return diagnostics
+            w += dw
+        return diag
 
 
 def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) -> list:

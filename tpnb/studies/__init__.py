@@ -2,6 +2,8 @@
 from .core import STUDIES, RunSpec, Study, StudyResults, execute, fingerprint, get_study, load, study
 from . import first_convergence  # noqa: F401  (registers the chapter-4 studies)
 from . import random_direction  # noqa: F401  (registers the chapter-5 studies)
+from . import atlas  # noqa: F401  (registers the chapter 8-10 studies and the verdict's)
+from . import side_by_side  # noqa: F401  (registers the chapter-11 studies)
 
 __all__ = ["STUDIES", "RunSpec", "Study", "StudyResults", "execute", "fingerprint", "get_study",
            "load", "study"]

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..config import quick_mode, results_dir
+from ..diagnostics import Probe
 from ..data import load as load_data
 from ..network import MLP
 from ..rules import RULES, make_rule
@@ -31,11 +32,14 @@ from ..train import History, train
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CORE_SOURCES = ("network.py", "activations.py", "losses.py", "optimizers.py", "train.py")
+PROBE_SOURCES = ("diagnostics.py", "rules/gnt.py", "rules/feedback.py", "rules/backprop.py")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run: data, network, rule and schedule. ``seed`` seeds both init and shuffling."""
+    """One training run: data, network, rule and schedule. ``seed`` seeds both init and shuffling.
+    probe: number of training samples on which ``tpnb.diagnostics.Probe`` measures the mechanism after
+    every epoch (0: no probes; the measurements are stored in the run's record under "probes")."""
     key: str
     data: dict
     sizes: tuple
@@ -46,6 +50,7 @@ class RunSpec:
     batch_size: int = 64
     seed: int = 0
     init: str = "he"
+    probe: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -113,9 +118,15 @@ def _sources_hash(rule: str) -> str:
     return hashlib.sha256("".join(_code_hash(f) for f in files).encode()).hexdigest()
 
 
+@lru_cache(maxsize=None)
+def _probe_hash() -> str:
+    return hashlib.sha256("".join(_code_hash(PACKAGE / f) for f in PROBE_SOURCES).encode()).hexdigest()
+
+
 def fingerprint(spec: RunSpec, version: int) -> str:
     payload = json.dumps({"spec": spec.to_dict(), "version": version}, sort_keys=True)
-    return hashlib.sha256((payload + _sources_hash(spec.rule)).encode()).hexdigest()[:16]
+    code = _sources_hash(spec.rule) + (_probe_hash() if spec.probe else "")
+    return hashlib.sha256((payload + code).encode()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=4)
@@ -131,16 +142,32 @@ def dataset_for(spec: RunSpec):
     return _dataset(json.dumps(spec.data, sort_keys=True))
 
 
+def make_probe(spec: RunSpec, rule, data) -> Probe:
+    """The run's Probe: the first ``spec.probe`` training samples; the linearity fit on the next
+    max(1000, 4 (d_in + 1)) training samples and evaluated on as many test samples."""
+    n_fit = max(1000, 4 * (data.x_train.shape[1] + 1))
+    x_fit = data.x_train[spec.probe:spec.probe + n_fit]
+    x_eval = data.x_test[:n_fit]
+    if len(x_fit) <= data.x_train.shape[1] + 1:
+        x_fit = x_eval = None
+    return Probe(rule, data.x_train[:spec.probe], data.y_train[:spec.probe], x_fit, x_eval,
+                 loss=spec.rule_options.get("loss", "mse"))
+
+
 def execute(spec: RunSpec, progress: bool = False) -> dict:
     """Train one run and return its JSON-ready record."""
     data = dataset_for(spec)
     net = MLP(spec.sizes, spec.activation, seed=spec.seed, init=spec.init)
     rule = make_rule(spec.rule, **spec.rule_options)
+    probe = make_probe(spec, rule, data) if spec.probe else None
     start = time.perf_counter()
     history = train(net, rule, data, epochs=spec.epochs, batch_size=spec.batch_size,
-                    seed=spec.seed, progress=progress)
-    return {"spec": spec.to_dict(), "history": history.to_dict(),
-            "wall_time": time.perf_counter() - start, "tpnb_version": __version__}
+                    seed=spec.seed, progress=progress, callback=probe)
+    record = {"spec": spec.to_dict(), "history": history.to_dict(),
+              "wall_time": time.perf_counter() - start, "tpnb_version": __version__}
+    if probe is not None:
+        record["probes"] = probe.records
+    return record
 
 
 def results_path(name: str, quick: bool | None = None) -> Path:
@@ -199,6 +226,10 @@ class StudyResults:
 
     def __getitem__(self, key: str) -> History:
         return History.from_dict(self.records[key]["history"])
+
+    def probes(self, key: str) -> list:
+        """The run's per-epoch mechanism measurements (empty list for runs without probes)."""
+        return self.records[key].get("probes", [])
 
     def spec(self, key: str) -> RunSpec:
         return next(s for s in self.specs if s.key == key)

@@ -1,0 +1,93 @@
+"""Mechanism measurements taken during training (chapter 9): what the hidden layers do, how nonlinear the
+trained function is, and where a rule's update points.
+
+All functions take the network and a fixed probe set; none of them changes the network or the rule.
+``Probe`` bundles them into the per-epoch callback of ``tpnb.train.train``.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .losses import get_loss
+from .network import MLP, with_bias
+from .rules.backprop import backward
+from .rules.feedback import angle_degrees, local_gradients
+from .rules.gnt import gnt_targets
+
+
+def active_units(net: MLP, x: np.ndarray) -> list:
+    """Per hidden layer, the (B, n_l) boolean matrix of units with positive pre-activation (u > 0)."""
+    return [u > 0 for u in net.forward(x).us[:-1]]
+
+
+def unit_states(active: np.ndarray) -> dict:
+    """Fractions over units of one layer: mean activity, dead (never active on the probe set) and
+    always on (active on every probe sample). active: (B, n) booleans."""
+    per_unit = active.mean(axis=0)
+    return {"active": float(per_unit.mean()), "dead": float(np.mean(per_unit == 0)),
+            "always_on": float(np.mean(per_unit == 1))}
+
+
+def switches(before: np.ndarray, after: np.ndarray) -> dict:
+    """Fractions of (sample, unit) pairs that switched off -> on and on -> off between two probes."""
+    return {"on": float(np.mean(~before & after)), "off": float(np.mean(before & ~after))}
+
+
+def linearity_r2(net: MLP, x_fit: np.ndarray, x_eval: np.ndarray) -> float:
+    """R^2 on x_eval of the best affine map (least squares on x_fit) to the network's own outputs:
+    1 means the trained function is affine on the data. Needs len(x_fit) > d_in + 1."""
+    coef = np.linalg.lstsq(with_bias(x_fit), net(x_fit), rcond=None)[0]
+    out = net(x_eval)
+    residual = out - with_bias(x_eval) @ coef
+    total = out - out.mean(axis=0)
+    return float(1.0 - np.sum(residual ** 2) / max(np.sum(total ** 2), 1e-300))
+
+
+def update_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = "mse",
+                      gnt_beta: float = 0.1) -> dict:
+    """Angles (degrees) per layer between the weight change one ``rule.step`` makes on (x, y) and
+    (i) the negative gradient of ``loss``, (ii) the negative local-loss gradient of Gauss-Newton targets
+    (GNT, undamped, output target u - gnt_beta dl/du). The step runs on copies: net and rule are untouched."""
+    trial_net, trial_rule = net.copy(), copy.deepcopy(rule)
+    with np.errstate(all="ignore"):
+        trial_rule.step(trial_net, x, y)
+    change = [new - old for new, old in zip(trial_net.weights, net.weights)]
+    fp = net.forward(x)
+    gradient = get_loss(loss).gradient(fp.output, y)                 # dL/du_L of the batch-mean loss
+    grads = backward(net, fp, gradient)
+    u_target = fp.output - gnt_beta * len(x) * gradient              # per-sample step u - beta dl/du
+    gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
+    out = {}
+    for l, (d, g, n) in enumerate(zip(change, grads, gnt)):
+        out[f"angle_bp_{l + 1}"] = angle_degrees(d, -g)
+        out[f"angle_gnt_{l + 1}"] = angle_degrees(d, -n)
+    return out
+
+
+class Probe:
+    """Per-epoch mechanism measurements on a fixed probe set, as a ``train`` callback.
+
+    x, y: the probe batch (for unit states, switching and update directions). x_fit, x_eval: the
+    inputs of the linearity fit (None: skip it). loss: the loss whose gradient the angles refer to. ``records`` gets one dict per epoch (epoch 0 included):
+    layer-numbered keys active_<l>, dead_<l>, always_on_<l>, on_<l>, off_<l> (from the previous epoch),
+    angle_bp_<l>, angle_gnt_<l>, and linearity_r2.
+    """
+
+    def __init__(self, rule, x: np.ndarray, y: np.ndarray, x_fit=None, x_eval=None, loss: str = "mse"):
+        self.rule, self.x, self.y, self.x_fit, self.x_eval, self.loss = rule, x, y, x_fit, x_eval, loss
+        self.records, self._previous = [], None
+
+    def __call__(self, epoch: int, net: MLP, history) -> None:
+        record = {"epoch": epoch}
+        active = active_units(net, self.x)
+        for l, act in enumerate(active):
+            record.update({f"{k}_{l + 1}": v for k, v in unit_states(act).items()})
+            if self._previous is not None:
+                record.update({f"{k}_{l + 1}": v for k, v in switches(self._previous[l], act).items()})
+        self._previous = active
+        if self.x_fit is not None:
+            record["linearity_r2"] = linearity_r2(net, self.x_fit, self.x_eval)
+        record.update(update_directions(net, self.rule, self.x, self.y, self.loss))
+        self.records.append(record)
