@@ -45,6 +45,16 @@ def curves(ax, histories: dict, metric: str, *, log: bool = False, styles: dict 
     return ax
 
 
+def _label_grid(ax, row_labels, col_labels, xlabel, ylabel, title):
+    """Tick labels, axis labels and title of an image grid (rows on y, columns on x), without grid lines."""
+    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
+    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(False)
+
+
 def heatmap(ax, values: np.ndarray, row_labels, col_labels, *, fmt: str = "{:.3g}", cmap: str = "viridis",
             xlabel: str = "", ylabel: str = "", title: str = ""):
     """Annotated heat map of a 2-D array (NaN cells shown empty and labelled 'div')."""
@@ -52,12 +62,7 @@ def heatmap(ax, values: np.ndarray, row_labels, col_labels, *, fmt: str = "{:.3g
     for (i, j), v in np.ndenumerate(values):
         ax.text(j, i, "div" if not np.isfinite(v) else fmt.format(v), ha="center", va="center",
                 color="white" if np.isfinite(v) and v < np.nanmean(values) else "black", fontsize=8)
-    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
-    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(False)
+    _label_grid(ax, row_labels, col_labels, xlabel, ylabel, title)
     return image
 
 
@@ -78,11 +83,6 @@ def category_map(ax, labels, row_labels, col_labels, categories, *, xlabel="", y
     if annotations is not None:
         for (i, j), text in np.ndenumerate(np.array(annotations, dtype=object)):
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
-    ax.set_xticks(range(len(col_labels)), [str(c) for c in col_labels])
-    ax.set_yticks(range(len(row_labels)), [str(r) for r in row_labels])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(False)
+    _label_grid(ax, row_labels, col_labels, xlabel, ylabel, title)
     handles = [mpl.patches.Patch(color=palette[k], label=c) for k, c in enumerate(categories)]
     return handles

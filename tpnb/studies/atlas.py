@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 
-from .core import RunSpec, load, study
+from ..baselines import least_squares
+from .convergence import classify
+from .core import RunSpec, dataset_for, load, study
 from .selection import best
 
 SEEDS = {"linear": (0, 1), "teacher": (0, 1), "fmnist": (0,)}
@@ -233,19 +235,23 @@ def network_of(spec) -> tuple:
     return len(spec.sizes) - 2, spec.sizes[1]
 
 
-def classified(results) -> list:
+def linear_references(results) -> dict:
+    """{problem: metrics of the least-squares affine map on that problem's data} for an atlas study."""
+    out = {}
+    for problem in PROBLEMS:
+        spec = next((s for s in results.specs if s.key.startswith(problem + "|")), None)
+        if spec is not None:
+            out[problem] = least_squares(dataset_for(spec))[1]
+    return out
+
+
+def classified(results, linear: dict | None = None) -> list:
     """Every exact-TP run of an ``atlas_map`` result with its convergence class and where it ended:
     dicts with problem, slice, cls, spec, history, vs_linear (final training loss / least squares)
-    and vs_bp (/ backprop-Adam's on the same network)."""
-    from ..baselines import least_squares
-    from .convergence import classify
-    from .core import dataset_for
-    refs, linear = {}, {}
-    for problem in PROBLEMS:
-        specs = [s for s in results.specs if s.key.startswith(problem + "|")]
-        if specs:
-            refs[problem] = reference_losses(results, problem)
-            linear[problem] = least_squares(dataset_for(specs[0]))[1]["train_mse"]
+    and vs_bp (/ backprop-Adam's on the same network). ``linear``: linear_references(results), if the
+    caller has it already."""
+    linear = linear_references(results) if linear is None else linear
+    refs = {problem: reference_losses(results, problem) for problem in linear}
     records = []
     for spec, history in results.items():
         problem, name = spec.key.split("|")[:2]
@@ -254,5 +260,6 @@ def classified(results) -> list:
         reference = refs[problem][network_of(spec)]
         final = float("nan") if history.diverged else history.metrics["train_mse"][-1]
         records.append(dict(problem=problem, slice=name, cls=classify(history, reference), spec=spec,
-                            history=history, vs_linear=final / linear[problem], vs_bp=final / reference))
+                            history=history, vs_linear=final / linear[problem]["train_mse"],
+                            vs_bp=final / reference))
     return records
