@@ -1,12 +1,14 @@
-"""This machine's float64 GEMM rate, and the GEMM-bound time of a backprop epoch.
+"""This machine's float64 GEMM rate, and the GEMM-bound time of a backprop and a DDTP-linear epoch.
 
 A backprop step on an MLP with sizes [d_0, ..., d_L] at batch B does, per layer l (bias column included,
-exactly the products of ``tpnb.rules.backprop.gradients`` and ``tpnb.network.MLP.forward``):
+the products of ``tpnb.rules.backprop.gradients`` and ``tpnb.network.MLP.forward``):
     forward          u_l = x_l @ W_l.T           B * (d_{l-1} + 1) * d_l multiply-adds
     weight gradient  delta_l.T @ x_l             the same count
     backward         delta_l @ W_l[:, :-1]       B * d_l * d_{l-1}   (every layer but the first)
 The GEMM-bound epoch time is the time of exactly these products, each timed on its own shapes (the
-batch-64 shapes are the fair bound: small products run below the big-square peak).
+batch-sized shapes are the fair bound: small products run below the big-square peak) as a contiguous
+(m, k) @ (k, n) product. Everything else a step does (activations, the optimiser, noise draws) is not
+in the bound.
 """
 from __future__ import annotations
 
@@ -36,41 +38,53 @@ def square_rate(n: int = 2048, rounds: int = 5) -> float:
     return 2.0 * n ** 3 / seconds / 1e9
 
 
-def backprop_products(sizes, batch: int) -> list:
-    """(label, multiply-adds, thunk) for every matrix product of one backprop step at ``batch``."""
-    rng = np.random.default_rng(0)
-    products = []
+def backprop_shapes(sizes, batch: int) -> list:
+    """(label, m, k, n) of every matrix product (m, k) @ (k, n) of one backprop step at ``batch``."""
+    shapes = []
     for l, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        x = rng.standard_normal((batch, d_in + 1))
-        w = rng.standard_normal((d_out, d_in + 1))
-        delta = rng.standard_normal((batch, d_out))
-        products.append((f"fwd x@W.T {batch}x{d_in + 1}x{d_out}", batch * (d_in + 1) * d_out,
-                         lambda x=x, w=w: x @ w.T))
-        products.append((f"grad d.T@x {d_out}x{batch}x{d_in + 1}", batch * (d_in + 1) * d_out,
-                         lambda x=x, delta=delta: delta.T @ x))
+        shapes.append(("fwd x@W.T", batch, d_in + 1, d_out))
+        shapes.append(("grad d.T@x", d_out, batch, d_in + 1))
         if l > 0:
-            products.append((f"bwd d@W {batch}x{d_out}x{d_in}", batch * d_out * d_in,
-                             lambda w=w, delta=delta: delta @ w[:, :-1]))
-    return products
+            shapes.append(("bwd d@W", batch, d_out, d_in))
+    return shapes
 
 
-def backprop_bound(sizes, batch: int, n_samples: int, min_seconds: float = 0.05) -> dict:
-    """GEMM-bound seconds of one backprop epoch (n_samples at ``batch``) from the timed products."""
-    per_step, macs_per_step, detail = 0.0, 0, []
-    for label, macs, fn in backprop_products(sizes, batch):
+def ddtp_linear_shapes(sizes, batch: int) -> list:
+    """(label, m, k, n) of the products of one DDTP-linear training step plus one step of its feedback-only
+    epoch (tpnb.rules.dtp, direct linear feedback, DRL, one feedback update per step):
+    forward pass; DRL's noisy partial forwards, stacked (at layer l the rows of the l entries below);
+    per hidden layer the feedback products g(u~), g(u) and the two Q-gradient products; the targets'
+    g(u'), g(u); the local-loss weight gradients. The feedback-only step repeats forward + feedback."""
+    n_out, depth = sizes[-1], len(sizes) - 1
+    forward = [("fwd x@W.T", batch, d_in + 1, d_out) for d_in, d_out in zip(sizes[:-1], sizes[1:])]
+    feedback = [("drl stacked fwd", l * batch, sizes[l], sizes[l + 1]) for l in range(1, depth)]
+    for n in sizes[1:-1]:
+        feedback += [("g(u) Q", batch, n_out + 1, n)] * 2 + [("Q grad r.T@g", n, batch, n_out + 1)] * 2
+    targets = [("target g(u') Q", batch, n_out + 1, n) for n in sizes[1:-1] for _ in range(2)]
+    grads = [("grad d.T@x", d_out, batch, d_in + 1) for d_in, d_out in zip(sizes[:-1], sizes[1:])]
+    return forward + feedback + targets + grads + forward + feedback
+
+
+def gemm_bound(shapes, batch: int, n_samples: int, min_seconds: float = 0.05) -> dict:
+    """GEMM-bound seconds of one epoch (n_samples at ``batch``): every product of ``shapes`` timed on its
+    own (fastest of 7 rounds), summed over a step, times the number of steps."""
+    rng = np.random.default_rng(0)
+    per_step, flops_per_step, detail = 0.0, 0, []
+    for label, m, k, n in shapes:
+        a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+        fn = lambda a=a, b=b: a @ b  # noqa: E731
         start = time.perf_counter()
         fn()
         once = max(time.perf_counter() - start, 1e-7)
         seconds = _best_seconds(fn, repeats=max(1, int(min_seconds / once)))
         per_step += seconds
-        macs_per_step += macs
-        detail.append({"product": label, "macs": macs, "seconds": seconds,
-                       "gflops": 2.0 * macs / seconds / 1e9})
+        flops_per_step += 2 * m * k * n
+        detail.append({"product": f"{label} {m}x{k}x{n}", "flops": 2 * m * k * n, "seconds": seconds,
+                       "gflops": 2 * m * k * n / seconds / 1e9})
     steps = n_samples / batch        # fractional: the last, smaller batch counts by its size
-    return {"sizes": list(sizes), "batch": batch, "n_samples": n_samples,
-            "flops_per_epoch": 2.0 * macs_per_step * steps,
-            "rate_gflops": 2.0 * macs_per_step / per_step / 1e9,
-            "bound_seconds": per_step * steps, "products": detail}
+    return {"batch": batch, "n_samples": n_samples, "flops_per_epoch": flops_per_step * steps,
+            "rate_gflops": flops_per_step / per_step / 1e9, "bound_seconds": per_step * steps,
+            "products": detail}
 
 
 def probe(batch: int = 64, d_in: int = 785, n_out: int = 256) -> float:

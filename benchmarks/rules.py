@@ -30,6 +30,7 @@ class Spec:
     max_seconds / max_ratio / min_gemm_fraction: the issue's target, if any.
     feedback_epoch: also time one epoch of pure feedback training (seed 002 does one per epoch) and
     add it to the epoch time.
+    dtype: of the network and the data ("float32": the float32 option, where the rule tolerates it).
     """
     name: str
     sizes: list
@@ -43,11 +44,13 @@ class Spec:
     max_ratio: float | None = None
     min_gemm_fraction: float | None = None
     feedback_epoch: bool = False
+    dtype: str = "float64"
     note: str = ""
 
     @property
     def network(self) -> str:
-        return "-".join(map(str, self.sizes)) + f" {self.activation}"
+        return "-".join(map(str, self.sizes)) + f" {self.activation}" + ("" if self.dtype == "float64" else
+                                                                           f" {self.dtype}")
 
 
 SPECS = [
@@ -62,8 +65,10 @@ SPECS = [
     Spec("rdtp_k16", MAIN, "leaky_relu", "random_direction_tp",
          dict(factor="least_squares", directions=16, eta=0.03, seed=0), 64,
          note="leaky ReLU (the rule needs an invertible activation)"),
-    Spec("dfa", MAIN, "relu", "dfa", dict(ADAM, seed=0, angles=False), 64),
-    Spec("backprop_deep", DEEP, "tanh", "backprop", dict(optimizer="sgd", lr=0.01), 128, baseline="backprop_deep"),
+    Spec("backprop_adam", MAIN, "relu", "backprop", dict(ADAM), 64, baseline="backprop_adam"),
+    Spec("dfa", MAIN, "relu", "dfa", dict(ADAM, seed=0, angles=False), 64, baseline="backprop_adam"),
+    Spec("backprop_deep", DEEP, "tanh", "backprop", dict(ADAM), 128, baseline="backprop_deep",
+         note="Adam, as seed 002 trains every method"),
     Spec("dtp", DEEP, "tanh", "dtp", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
          baseline="backprop_deep", note="1 feedback update per step"),
     Spec("ddtp_linear", DEEP, "tanh", "ddtp_linear", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
@@ -81,15 +86,48 @@ SPECS = [
          baseline="backprop_gtp_b64"),
     Spec("gtp_b64", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=10, lr=0.01, angles=False), 64,
          baseline="backprop_gtp_b64", max_seconds=3.0, note="T=10 Euler steps, tau=0.5"),
+    Spec("backprop_f32", MAIN, "relu", "backprop", dict(optimizer="sgd", lr=0.03), 64, dtype="float32",
+         note="float32 network and data"),
+    Spec("exact_tp_f32", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0, diagnostics=False), 64,
+         dtype="float32", baseline="backprop_f32", note="float32 network and data, per-step diagnostics off"),
 ]
 
 
-def subset(data: Dataset, n: int | None, n_test: int | None = None) -> Dataset:
-    """The first n training (and n_test test) samples of data (views, no copies)."""
-    if n is None and n_test is None:
+def as_dtype(data: Dataset, dtype: str) -> Dataset:
+    """data with every array in ``dtype`` (the same object for float64)."""
+    if np.dtype(dtype) == data.x_train.dtype:
         return data
-    return Dataset(data.name, data.x_train[:n], data.y_train[:n], data.x_test[:n_test], data.y_test[:n_test],
-                   data.task)
+    cast = {k: getattr(data, k).astype(dtype) for k in ("x_train", "y_train", "x_test", "y_test")}
+    return Dataset(data.name, task=data.task, **cast)
+
+
+class Runner:
+    """One spec's network, rule and data, trained one timed epoch at a time by tpnb.train.train."""
+
+    def __init__(self, spec: Spec, data: Dataset):
+        self.spec, self.data = spec, data
+        self.net = MLP(spec.sizes, spec.activation, seed=0, dtype=spec.dtype)
+        self.rule = make_rule(spec.rule, **spec.options)
+        self.epochs, self.diverged_epoch, self.history = 0, None, None
+
+    def epoch(self) -> tuple:
+        """(training seconds, feedback-epoch seconds) of one more epoch; NaN once the run diverged (a
+        diverged epoch stops early, so its time is not an epoch's)."""
+        if self.diverged_epoch is not None:
+            return float("nan"), float("nan")
+        self.epochs += 1
+        self.history = train(self.net, self.rule, self.data, epochs=1, batch_size=self.spec.batch,
+                             seed=self.epochs)
+        if self.history.diverged:
+            self.diverged_epoch = self.epochs
+            return float("nan"), float("nan")
+        feedback_seconds = 0.0
+        if self.spec.feedback_epoch:
+            start = time.perf_counter()
+            self.rule.pretrain_feedback(self.net, self.data.x_train, epochs=1, batch_size=self.spec.batch,
+                                        seed=100 + self.epochs)
+            feedback_seconds = time.perf_counter() - start
+        return self.history.epoch_time[1], feedback_seconds
 
 
 def peak_memory(spec: Spec, data: Dataset, max_steps: int = 100) -> float:
@@ -97,7 +135,8 @@ def peak_memory(spec: Spec, data: Dataset, max_steps: int = 100) -> float:
     steps of the training loop's inner part (batch indexing + rule.step), the data excluded (it is
     allocated before tracing starts). Every full batch has the same shapes, so the peak of a few steps
     is the peak of the epoch; tracing slows allocations, so the timed epochs run without it."""
-    net = MLP(spec.sizes, spec.activation, seed=0)
+    data = as_dtype(data, spec.dtype)
+    net = MLP(spec.sizes, spec.activation, seed=0, dtype=spec.dtype)
     rule = make_rule(spec.rule, **spec.options)
     order = np.random.default_rng([0, 1]).permutation(len(data.x_train))
     tracemalloc.start()
@@ -119,40 +158,41 @@ def peak_memory(spec: Spec, data: Dataset, max_steps: int = 100) -> float:
     return (peak - base) / 2 ** 20
 
 
-def time_spec(spec: Spec, data: Dataset, epochs: int, warmup: bool) -> dict:
-    """Seconds per epoch of ``spec`` via tpnb.train.train (History.epoch_time, evaluation excluded).
+def time_spec(spec: Spec, data: Dataset, epochs: int, warmup: bool, baseline: Spec | None = None) -> dict:
+    """Seconds per epoch of ``spec`` (History.epoch_time, evaluation excluded), and its ratio to ``baseline``.
 
-    Trains epochs (+ 1 warm-up epoch that is discarded, if ``warmup``) and takes the median. With
-    ``spec.samples`` the run uses that many samples and the figure is scaled to the full training set.
+    Trains ``epochs`` epochs (+ 1 warm-up epoch that is discarded, if ``warmup``) and takes the median.
+    The ``*_raw`` lists are seconds on the samples timed (unscaled); the other figures are per 60k epoch.
+    With a baseline (backprop on the same network and batch), the two alternate epoch by epoch and the
+    ratio is the median of the per-epoch ratios: both see the same phase of a shared machine. With
+    ``spec.samples`` both use that many samples and the figures are scaled to the full training set.
     """
     n_full = len(data.x_train)
-    run_data = subset(data, spec.samples, 2000 if spec.samples else None)
+    run_data = as_dtype(data.subset(spec.samples, 2000 if spec.samples else None), spec.dtype)
     n_run = len(run_data.x_train)
-    net = MLP(spec.sizes, spec.activation, seed=0)
-    rule = make_rule(spec.rule, **spec.options)
-    total = epochs + (1 if warmup else 0)
-    history = train(net, rule, run_data, epochs=total, batch_size=spec.batch, seed=0)
-    times = history.epoch_time[1 + (1 if warmup else 0):]
-    # a diverged epoch stops early, so its time is not an epoch's: no figure (the table says so)
-    train_seconds = float("nan") if history.diverged else statistics.median(times)
-    feedback_seconds = 0.0
-    if spec.feedback_epoch and not history.diverged:
-        fb_times = []
-        for e in range(max(1, epochs)):
-            start = time.perf_counter()
-            rule.pretrain_feedback(net, run_data.x_train, epochs=1, batch_size=spec.batch, seed=100 + e)
-            fb_times.append(time.perf_counter() - start)
-        feedback_seconds = statistics.median(fb_times)
+    runners = [Runner(spec, run_data)] + ([Runner(baseline, as_dtype(run_data, baseline.dtype))]
+                                         if baseline is not None else [])
+    times = [[r.epoch() for r in runners] for _ in range(epochs + (1 if warmup else 0))][1 if warmup else 0:]
+    own = [train_s + feedback_s for (train_s, feedback_s), *_ in times]
     scale = n_full / n_run
+    rule_run = runners[0]
     result = {
         "name": spec.name, "network": spec.network, "sizes": spec.sizes, "rule": spec.rule,
-        "options": spec.options, "batch": spec.batch, "baseline": spec.baseline, "note": spec.note,
-        "samples_timed": n_run, "extrapolated": n_run != n_full,
+        "options": spec.options, "batch": spec.batch, "dtype": spec.dtype, "baseline": spec.baseline,
+        "note": spec.note, "samples_timed": n_run, "extrapolated": n_run != n_full,
         "epochs_timed": len(times), "warmup_discarded": warmup,
-        "epoch_times_raw": times, "train_seconds": train_seconds * scale,
-        "feedback_epoch_seconds": feedback_seconds * scale,
-        "seconds_per_epoch": (train_seconds + feedback_seconds) * scale,
-        "final_train_acc": history.metrics.get("train_acc", [None])[-1],
-        "diverged_epoch": history.diverged_epoch,
+        "epoch_times_raw": [t[0][0] for t in times], "feedback_epoch_times_raw": [t[0][1] for t in times],
+        "train_seconds": statistics.median(t[0][0] for t in times) * scale,
+        "feedback_epoch_seconds": statistics.median(t[0][1] for t in times) * scale,
+        "seconds_per_epoch": statistics.median(own) * scale,
+        "final_train_acc": rule_run.history.metrics.get("train_acc", [None])[-1],
+        "diverged_epoch": rule_run.diverged_epoch,
+        "ratio": None,
     }
+    if baseline is not None:
+        base = [sum(t[1]) for t in times]
+        result["baseline_epoch_times_raw"] = base
+        ratios = [o / b for o, b in zip(own, base)]
+        if all(np.isfinite(ratios)):
+            result["ratio"] = statistics.median(ratios)
     return result

@@ -109,3 +109,18 @@ def test_make_rule_unknown_name_raises_naming_it():
 def test_backprop_bad_options_raise(kwargs, name):
     with pytest.raises(ValueError, match=name):
         make_rule("backprop", **kwargs)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_float32_option_keeps_float32(optimizer):
+    net = MLP([5, 7, 3], "relu", seed=0, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(6, 5)).astype(np.float32), rng.normal(size=(6, 3)).astype(np.float32)
+    grads = gradients(net, x, y, get_loss("mse"))
+    assert [g.dtype for g in grads] == [np.float32, np.float32]
+    reference = gradients(MLP([5, 7, 3], "relu", seed=0), x.astype(np.float64), y.astype(np.float64),
+                          get_loss("mse"))
+    for g, r in zip(grads, reference):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-6)
+    make_rule("backprop", optimizer=optimizer, lr=0.01).step(net, x, y)
+    assert all(w.dtype == np.float32 for w in net.weights)

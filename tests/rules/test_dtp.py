@@ -7,7 +7,7 @@ from tpnb.data.dataset import Dataset
 from tpnb.losses import get_loss
 from tpnb.network import MLP
 from tpnb.rules import (DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, DifferenceTP, InverseTP, make_rule)
-from tpnb.rules.feedback import output_jacobians
+from tpnb.rules.feedback import hidden_activations, output_jacobians
 from tpnb.rules.gnt import gnt_targets
 from tpnb.train import train
 from problems import random_problem
@@ -268,3 +268,26 @@ def test_feedback_epoch_hooks_train_only_the_feedback(option):
 def test_feedback_epoch_options_are_validated(kwargs, name):
     with pytest.raises(ValueError, match=name):
         DDTPLinear(**kwargs)
+
+
+def test_float32_difference_targets_lose_precision_as_the_output_step_shrinks():
+    # why the DTP family stays float64: h'_i - h_i = g(u'_L) - g(u_L) is a difference of two nearly
+    # equal feedback outputs, so in float32 its relative rounding error grows like eps_32 / beta
+    net, x, y = problem(sizes=(6, 16, 16, 4), batch=16)
+    errors = {}
+    for beta in (0.5, 1e-4):
+        steps = []
+        for dtype in (np.float64, np.float32):
+            cast = MLP(net.sizes, "tanh", dtype=dtype)
+            cast.weights = [w.astype(dtype) for w in net.weights]
+            rule = DDTPLinear(beta=beta, seed=0)
+            rule.init_feedback(cast)
+            rule.Q = [q.astype(dtype) for q in rule.Q]
+            fp = cast.forward(x.astype(dtype))
+            u_target = fp.output + beta * (y.astype(dtype) - fp.output)
+            steps.append(np.concatenate([(t - h).ravel() for t, h in
+                                         zip(rule.targets(cast, fp, u_target), hidden_activations(fp))]))
+        assert steps[1].dtype == np.float32
+        errors[beta] = np.linalg.norm(steps[1] - steps[0]) / np.linalg.norm(steps[0])
+    assert errors[0.5] < 1e-5
+    assert errors[1e-4] > 100 * errors[0.5]

@@ -581,3 +581,21 @@ def test_all_option_combinations_construct():
                                                      (dict(a=0.0), dict(alpha=1.0), dict())):
         rule = ExactTP(dx_mode=dx_mode, output_target=target, **split)
         assert rule.dx_mode == dx_mode and rule.output_target == target
+
+
+@pytest.mark.parametrize("options", [dict(diagnostics=False), dict(), dict(input_rule="pinv"),
+                                     dict(weight_rule="joint"), dict(a=0.05, dx_mode="exact")], ids=option_id)
+def test_float32_option_stays_float32_and_exact_to_float32_precision(options):
+    # float32 network and data: every update is float32, and property E holds to float32 rounding
+    rng = np.random.default_rng(5)
+    net = MLP([D_IN, 6, 5, N_OUT], "relu", seed=3, dtype=np.float32)
+    rule = ExactTP(**options)
+    x = rng.normal(size=(1, D_IN)).astype(np.float32)
+    y = rng.normal(size=(1, N_OUT)).astype(np.float32)
+    updates, _ = rule.mean_update(net, x, y)
+    assert [u.dtype for u in updates] == [np.float32] * net.depth
+    new_weights = [w + u for w, u in zip(net.weights, updates)]
+    np.testing.assert_allclose(net(x, new_weights), y, rtol=0, atol=1e-5 * (1 + np.abs(y).max()))
+    batch_x = rng.normal(size=(8, D_IN)).astype(np.float32)
+    rule.step(net, batch_x, rng.normal(size=(8, N_OUT)).astype(np.float32))
+    assert all(w.dtype == np.float32 for w in net.weights)

@@ -51,7 +51,7 @@ from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, check_seed,
-                       forward_from, local_gradients, output_error)
+                       hidden_activations, local_gradients, output_error, outputs_from_layers)
 from .gnt import gnt_targets
 
 PARAMETERIZATIONS = ("layerwise", "direct_linear", "direct_rhl", "inverse")
@@ -185,7 +185,7 @@ class DifferenceTP:
         """The input of Q: [a; 1] (layer-wise and linear) or [tanh(R a + b); 1] (RHL)."""
         if self.parameterization == "direct_rhl":
             a = np.tanh(a @ self.R.T + self.b)
-        out = np.empty((a.shape[0], a.shape[1] + 1))
+        out = np.empty((a.shape[0], a.shape[1] + 1), dtype=a.dtype)
         out[:, :-1], out[:, -1] = a, 1.0
         return out
 
@@ -210,7 +210,7 @@ class DifferenceTP:
     @staticmethod
     def _activations(net: MLP, fp) -> list:
         """acts[i] = h_i for i = 0..L-2 and acts[L-1] = u_L."""
-        return [net.activation(u) for u in fp.us[:-1]] + [fp.output]
+        return hidden_activations(fp) + [fp.output]
 
     def targets(self, net: MLP, fp, u_target: np.ndarray) -> list:
         """Hidden targets h'_i, i = 0..L-2, from the output target through the feedback path."""
@@ -244,26 +244,26 @@ class DifferenceTP:
         batch = fp.output.shape[0]
         s2 = self.sigma ** 2
         grads, losses = [], []
+        noisy = [h + self.sigma * self.rng.standard_normal(h.shape) for h in acts[:-1]]   # h_i + sigma eps
+        if self.reconstruction != "layerwise":
+            u_noisy = outputs_from_layers(net, noisy)                  # u~_i = f_{i->L}(h_i + sigma eps), all i
         for i in range(net.depth - 1):
-            noisy = acts[i] + self.sigma * self.rng.standard_normal(acts[i].shape)
             if self.reconstruction == "layerwise":
-                nxt = noisy @ net.weights[i + 1][:, :-1].T + net.weights[i + 1][:, -1]
+                nxt = noisy[i] @ net.weights[i + 1][:, :-1].T + net.weights[i + 1][:, -1]
                 if i + 1 < net.depth - 1:
                     nxt = net.activation(nxt)
-                r = self.g(net, i, nxt) - noisy
+                r = self.g(net, i, nxt) - noisy[i]
                 grad = self._g_grad(i, nxt, r)
-            else:
-                u_noisy = forward_from(net, noisy, i + 1)
-                if self.reconstruction == "control":
-                    r = self.g(net, i, u_noisy) - noisy
-                    grad = self._g_grad(i, u_noisy, r)
-                else:  # drl
-                    if self.parameterization == "layerwise":
-                        above, clean = self._propagate_down(net, acts, u_noisy, i), acts[i + 1]
-                    else:
-                        above, clean = u_noisy, fp.output
-                    r = acts[i] + self.g(net, i, above) - self.g(net, i, clean) - noisy
-                    grad = self._g_grad(i, above, r) - self._g_grad(i, clean, r)
+            elif self.reconstruction == "control":
+                r = self.g(net, i, u_noisy[i]) - noisy[i]
+                grad = self._g_grad(i, u_noisy[i], r)
+            else:  # drl
+                if self.parameterization == "layerwise":
+                    above, clean = self._propagate_down(net, acts, u_noisy[i], i), acts[i + 1]
+                else:
+                    above, clean = u_noisy[i], fp.output
+                r = acts[i] + self.g(net, i, above) - self.g(net, i, clean) - noisy[i]
+                grad = self._g_grad(i, above, r) - self._g_grad(i, clean, r)
             scale = s2 if self.reconstruction == "drl" else 1.0
             grad = grad / (batch * scale)
             if self.feedback_weight_decay:
@@ -301,17 +301,17 @@ class DifferenceTP:
             last = [s / -(-len(x) // batch_size) for s in (sums or [])]
         return last
 
+    def _feedback_passes(self, net: MLP, x_train: np.ndarray, epochs: int, seed: int) -> None:
+        if epochs and self.parameterization != "inverse":
+            self.pretrain_feedback(net, x_train, epochs=epochs, batch_size=self.feedback_batch_size, seed=seed)
+
     def begin(self, net: MLP, x_train: np.ndarray) -> None:
         """Training-loop hook: ``pretrain_epochs`` feedback-only passes before the first epoch."""
-        if self.pretrain_epochs and self.parameterization != "inverse":
-            self.pretrain_feedback(net, x_train, epochs=self.pretrain_epochs,
-                                   batch_size=self.feedback_batch_size, seed=self.seed)
+        self._feedback_passes(net, x_train, self.pretrain_epochs, self.seed)
 
     def end_epoch(self, net: MLP, x_train: np.ndarray, epoch: int) -> None:
         """Training-loop hook: ``feedback_epochs`` feedback-only passes after each training epoch."""
-        if self.feedback_epochs and self.parameterization != "inverse":
-            self.pretrain_feedback(net, x_train, epochs=self.feedback_epochs,
-                                   batch_size=self.feedback_batch_size, seed=self.seed + 1000 * epoch)
+        self._feedback_passes(net, x_train, self.feedback_epochs, self.seed + 1000 * epoch)
 
     # ------------------------------------------------------------------------------------- the step
 
@@ -334,9 +334,8 @@ class DifferenceTP:
         if self.steps_done <= self.pretrain_steps:
             return diagnostics
         grads, targets, fp, e = self.directions(net, x, y, fp)   # feedback changed, forward weights did not
-        for i, t in enumerate(targets):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(
-                t - net.activation(fp.us[i]), axis=1)))
+        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
+            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
         diagnostics.update({f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)})
         if self.angles:
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))

@@ -150,7 +150,7 @@ class ExactTP:
         """eta times the update of every layer, and diagnostics (empty unless ``self.diagnostics``).
 
         No (B, N, D) tensor is formed: the batch mean of w'_n - w_n = r_n x' / |x'|^2 is the matrix
-        product R^T (X' / |X'|^2) / B, with eta / B folded into the (B, N) residual R.
+        product R^T (X' / |X'|^2) / B, computed as (R scaled row-wise by eta / (B |x'_b|^2))^T X'.
         """
         fp = net.forward(x)
         batch = x.shape[0]
@@ -174,12 +174,12 @@ class ExactTP:
                 # minimum-norm dW with X' dW^T = R for the whole batch (least squares if B > d + 1)
                 updates[l] = ridge_solve_rows(eta * residual.T, x_target)
             else:
-                scaled = x_target / np.einsum("bi,bi->b", x_target, x_target)[:, None]   # x' / |x'|^2
-                updates[l] = (residual * (eta / batch)).T @ scaled
+                inv_sq = 1.0 / np.einsum("bi,bi->b", x_target, x_target)             # 1 / |x'|^2, (B,)
+                # the (B, N) residual is scaled, not the (B, D + 1) input: eta / B r_b / |x'_b|^2
+                updates[l] = (residual * (eta / batch * inv_sq)[:, None]).T @ x_target
                 if self.diagnostics:
                     # batch agreement: spread of the per-sample updates r_b x'_b^T / |x'_b|^2 around their mean
-                    mean_sq = float(np.einsum("bn,bn->", residual, residual
-                                              * np.einsum("bi,bi->b", scaled, scaled)[:, None])) / batch
+                    mean_sq = float(np.einsum("bn,bn,b->", residual, residual, inv_sq)) / batch
                     mean_update = updates[l] / eta
                     diag[f"spread_{l + 1}"] = float(np.sqrt(max(mean_sq - np.sum(mean_update ** 2), 0.0)))
             if self.diagnostics:

@@ -21,17 +21,15 @@ import numpy as np
 from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
-from .feedback import (angle_diagnostics, bp_gradients, check_positive, damped_pinv_apply, local_gradients,
-                       output_error, output_jacobians)
+from .feedback import (angle_diagnostics, bp_gradients, check_positive, damped_pinv_apply, hidden_activations,
+                       local_gradients, output_error, output_jacobians)
 
 
 def gnt_targets(net: MLP, fp, u_target: np.ndarray, damping: float = 0.0) -> list:
     """Hidden targets h'_i = h_i + J_i^+ (u'_L - u_L) for i = 0..L-2, each (B, n_i)."""
     du = u_target - fp.output
-    targets = []
-    for i, jac in enumerate(output_jacobians(net, fp)):
-        targets.append(net.activation(fp.us[i]) + damped_pinv_apply(jac, du, damping))
-    return targets
+    return [h + damped_pinv_apply(jac, du, damping)
+            for h, jac in zip(hidden_activations(fp), output_jacobians(net, fp))]
 
 
 class GNT:
@@ -67,9 +65,8 @@ class GNT:
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         grads, targets, fp, e = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        for i, t in enumerate(targets):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(
-                t - net.activation(fp.us[i]), axis=1)))
+        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
+            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
         if self.angles:
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
         self.optimizer.update(net.weights, grads)

@@ -26,8 +26,8 @@ import numpy as np
 from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
-from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, local_gradients,
-                       output_error)
+from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, hidden_activations,
+                       local_gradients, output_error)
 
 OUTPUT_TARGETS = ("label", "gradient")
 
@@ -116,9 +116,9 @@ class GTP:
         else:
             u_target = fp.output - self.beta * output_error(self.loss, fp.output, y)
         targets = [None] * (net.depth - 1)
-        upper = u_target
+        upper, hidden = u_target, hidden_activations(fp)
         for i in range(net.depth - 2, -1, -1):
-            targets[i] = euler_target(net, i, net.activation(fp.us[i]), upper, self.tau, self.steps)
+            targets[i] = euler_target(net, i, hidden[i], upper, self.tau, self.steps)
             upper = targets[i]
         return targets, u_target
 
@@ -131,9 +131,8 @@ class GTP:
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         grads, targets, fp = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        for i, t in enumerate(targets):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(
-                t - net.activation(fp.us[i]), axis=1)))
+        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
+            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
         if self.angles:
             e = output_error(self.loss, fp.output, y)
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
