@@ -1,7 +1,6 @@
 """The benchmark specs and the one function that times a spec with the real training loop."""
 from __future__ import annotations
 
-import statistics
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -168,23 +167,23 @@ def time_spec(spec: Spec, data: Dataset, epochs: int, warmup: bool, baseline: Sp
     ``spec.samples`` both use that many samples and the figures are scaled to the full training set.
     """
     n_full = len(data.x_train)
-    run_data = as_dtype(data.subset(spec.samples, 2000 if spec.samples else None), spec.dtype)
+    run_data = data.subset(spec.samples, 2000 if spec.samples else None)
     n_run = len(run_data.x_train)
-    runners = [Runner(spec, run_data)] + ([Runner(baseline, as_dtype(run_data, baseline.dtype))]
-                                         if baseline is not None else [])
+    runners = [Runner(s, as_dtype(run_data, s.dtype)) for s in (spec, baseline) if s is not None]
     times = [[r.epoch() for r in runners] for _ in range(epochs + (1 if warmup else 0))][1 if warmup else 0:]
     own = [train_s + feedback_s for (train_s, feedback_s), *_ in times]
     scale = n_full / n_run
     rule_run = runners[0]
+    # np.median, not statistics.median: a diverged run's NaN epochs must give NaN, not a sorted-past value
     result = {
         "name": spec.name, "network": spec.network, "sizes": spec.sizes, "rule": spec.rule,
         "options": spec.options, "batch": spec.batch, "dtype": spec.dtype, "baseline": spec.baseline,
         "note": spec.note, "samples_timed": n_run, "extrapolated": n_run != n_full,
         "epochs_timed": len(times), "warmup_discarded": warmup,
         "epoch_times_raw": [t[0][0] for t in times], "feedback_epoch_times_raw": [t[0][1] for t in times],
-        "train_seconds": statistics.median(t[0][0] for t in times) * scale,
-        "feedback_epoch_seconds": statistics.median(t[0][1] for t in times) * scale,
-        "seconds_per_epoch": statistics.median(own) * scale,
+        "train_seconds": float(np.median([t[0][0] for t in times])) * scale,
+        "feedback_epoch_seconds": float(np.median([t[0][1] for t in times])) * scale,
+        "seconds_per_epoch": float(np.median(own)) * scale,
         "final_train_acc": rule_run.history.metrics.get("train_acc", [None])[-1],
         "diverged_epoch": rule_run.diverged_epoch,
         "ratio": None,
@@ -192,7 +191,6 @@ def time_spec(spec: Spec, data: Dataset, epochs: int, warmup: bool, baseline: Sp
     if baseline is not None:
         base = [sum(t[1]) for t in times]
         result["baseline_epoch_times_raw"] = base
-        ratios = [o / b for o, b in zip(own, base)]
-        if all(np.isfinite(ratios)):
-            result["ratio"] = statistics.median(ratios)
+        ratio = float(np.median([o / b for o, b in zip(own, base)]))
+        result["ratio"] = ratio if np.isfinite(ratio) else None
     return result

@@ -7,6 +7,7 @@ import pytest
 from benchmarks.rules import SPECS, Spec, as_dtype, peak_memory, time_spec
 from tpnb.data.dataset import Dataset
 from tpnb.rules import RULES
+from tpnb.train import History
 
 SIZES = [6, 8, 3]
 
@@ -73,3 +74,19 @@ def test_float32_specs_train_a_float32_network_on_float32_data():
 
 def test_peak_memory_is_measured_and_small_for_a_tiny_network():
     assert 0 < peak_memory(RULE, tiny_data(), max_steps=5) < 1.0
+
+
+def test_a_run_diverging_after_some_epochs_gives_no_median(monkeypatch):
+    # epoch times 1, 2, then NaN from the diverged epoch on: the median must not skip over the NaN
+    import benchmarks.rules as rules
+
+    class Scripted(rules.Runner):
+        script = iter([1.0, 2.0, float("nan")])
+
+        def epoch(self):
+            self.diverged_epoch, self.history = 3, History()
+            return next(self.script), 0.0
+
+    monkeypatch.setattr(rules, "Runner", Scripted)
+    row = time_spec(RULE, tiny_data(), epochs=3, warmup=False)
+    assert math.isnan(row["seconds_per_epoch"]) and math.isnan(row["train_seconds"])
