@@ -51,7 +51,8 @@ from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, check_seed,
-                       hidden_activations, local_gradients, output_error, outputs_from_layers)
+                       hidden_activations, local_gradients, output_error, outputs_from_layers,
+                       target_steps)
 from .gnt import gnt_targets
 
 PARAMETERIZATIONS = ("layerwise", "direct_linear", "direct_rhl", "inverse")
@@ -334,8 +335,7 @@ class DifferenceTP:
         if self.steps_done <= self.pretrain_steps:
             return diagnostics
         grads, targets, fp, e = self.directions(net, x, y, fp)   # feedback changed, forward weights did not
-        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
+        diagnostics.update(target_steps(targets, fp))
         diagnostics.update({f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)})
         if self.angles:
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))

@@ -67,6 +67,12 @@ def hidden_activations(fp: ForwardPass) -> list:
     return [x[:, :-1] for x in fp.xs[1:]]
 
 
+def target_steps(targets: list, fp: ForwardPass) -> dict:
+    """Diagnostics: {target_step_<i>: mean_b |h'_i - h_i|} for hidden layers numbered 1..L-1."""
+    return {f"target_step_{i + 1}": float(np.mean(np.linalg.norm(t - h, axis=1)))
+            for i, (t, h) in enumerate(zip(targets, hidden_activations(fp)))}
+
+
 def local_gradients(net: MLP, fp: ForwardPass, hidden_targets: list, u_target: np.ndarray) -> list:
     """Gradients of the local losses w.r.t. every W_l, each (n_l, d_l + 1).
 
@@ -130,14 +136,14 @@ def damped_pinv_apply(jac: np.ndarray, v: np.ndarray, damping: float) -> np.ndar
     value is below sqrt(1e-15) ~ 3e-8 of the largest count as zero (numpy's hermitian pinv cut-off).
     """
     m, n = jac.shape[1:]
-    if damping == 0:
-        jac_t = np.swapaxes(jac, 1, 2)
-        if m <= n:
-            coef = np.einsum("bij,bj->bi", np.linalg.pinv(jac @ jac_t, hermitian=True), v)
-            return np.einsum("bmn,bm->bn", jac, coef)
-        return np.einsum("bij,bj->bi", np.linalg.pinv(jac_t @ jac, hermitian=True), np.einsum("bmn,bm->bn", jac, v))
-    gram = jac @ np.swapaxes(jac, 1, 2) + damping * np.eye(m)
-    coef = np.linalg.solve(gram, v[:, :, None])[:, :, 0]
+    jac_t = np.swapaxes(jac, 1, 2)
+    if damping == 0 and m > n:                                       # (J^T J)^+ (J^T v)
+        jtv = np.einsum("bmn,bm->bn", jac, v)
+        return np.einsum("bij,bj->bi", np.linalg.pinv(jac_t @ jac, hermitian=True), jtv)
+    if damping == 0:                                                 # J^T ((J J^T)^+ v)
+        coef = np.einsum("bij,bj->bi", np.linalg.pinv(jac @ jac_t, hermitian=True), v)
+    else:                                                            # J^T ((J J^T + lam I)^{-1} v)
+        coef = np.linalg.solve(jac @ jac_t + damping * np.eye(m), v[:, :, None])[:, :, 0]
     return np.einsum("bmn,bm->bn", jac, coef)
 
 
@@ -159,4 +165,4 @@ def outputs_from_layers(net: MLP, entries: list) -> list:
 
 __all__ = ["angle_degrees", "angle_diagnostics", "bp_gradients", "check_count", "check_positive",
            "check_seed", "damped_pinv_apply", "get_loss", "hidden_activations", "local_gradients",
-           "output_error", "output_jacobians", "output_target", "outputs_from_layers"]
+           "output_error", "output_jacobians", "output_target", "outputs_from_layers", "target_steps"]

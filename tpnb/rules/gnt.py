@@ -22,7 +22,7 @@ from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_positive, damped_pinv_apply, hidden_activations,
-                       local_gradients, output_error, output_jacobians)
+                       local_gradients, output_error, output_jacobians, target_steps)
 
 
 def gnt_targets(net: MLP, fp, u_target: np.ndarray, damping: float = 0.0) -> list:
@@ -65,8 +65,7 @@ class GNT:
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         grads, targets, fp, e = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
+        diagnostics.update(target_steps(targets, fp))
         if self.angles:
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
         self.optimizer.update(net.weights, grads)

@@ -27,7 +27,7 @@ from ..losses import get_loss
 from ..network import MLP
 from ..optimizers import make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, hidden_activations,
-                       local_gradients, output_error)
+                       local_gradients, output_error, target_steps)
 
 OUTPUT_TARGETS = ("label", "gradient")
 
@@ -131,8 +131,7 @@ class GTP:
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         grads, targets, fp = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        for i, (t, h) in enumerate(zip(targets, hidden_activations(fp))):
-            diagnostics[f"target_step_{i + 1}"] = float(np.mean(np.linalg.norm(t - h, axis=1)))
+        diagnostics.update(target_steps(targets, fp))
         if self.angles:
             e = output_error(self.loss, fp.output, y)
             diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
