@@ -27,8 +27,11 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-# The rendered book: every notebook executed in full mode, plotting the committed study results.
+# The rendered book: every notebook executed in full mode, plotting the committed study results. It never
+# trains: `tpnb.studies status` first stops the build, naming every stale or missing run and the command
+# that regenerates it (a study whose regeneration is under way shows its previous complete results).
 book: $(BIN)/.installed data
+	$(BIN)/python -m tpnb.studies status --quiet --allow-previous
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
 # The book (as `make book`), then the unit tests, every notebook under nbval with studies shrunk by
@@ -36,10 +39,10 @@ book: $(BIN)/.installed data
 test: $(BIN)/.installed data browser book
 	TPNB_QUICK=1 $(BIN)/python -m pytest
 
-# Regenerate every committed study result (full mode; resumes where it stopped). One BLAS thread per
-# process: the committed results were computed so, and it avoids oversubscribing a shared machine.
+# Regenerate every stale or missing committed study result (full mode; resumes where it stopped) on two
+# worker processes with one BLAS thread each, as the committed results were computed.
 studies: $(BIN)/.installed data
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m tpnb.studies run all
+	$(BIN)/python -m tpnb.studies run all --workers 2
 
 # Seconds per epoch and peak memory of every rule against backprop (prints a table; see benchmarks/README.md).
 benchmarks: $(BIN)/.installed data

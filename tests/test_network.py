@@ -159,3 +159,59 @@ def test_float32_option():
 
 def test_repr_mentions_sizes():
     assert "[3, 4, 2]" in repr(MLP([3, 4, 2]))
+
+
+# ------------------------------------------------------------------------ bad arguments (issue 11, items 5, 9)
+
+@pytest.mark.parametrize("sizes, error, message", [
+    ([3, 2.7, 2], TypeError, r"sizes\[1\] must be a whole number \(int\) >= 1, got 2.7 of type float"),
+    ([3, True, 2], TypeError, r"sizes\[1\] must be .*got True of type bool"),
+    ([3, "4", 2], TypeError, r"sizes\[1\] must be .*got '4' of type str"),
+    ([3, 4.0, 2], TypeError, r"sizes\[1\] must be .*got 4.0 of type float"),
+    (None, TypeError, r"sizes must be a sequence of layer widths .*got None of type NoneType"),
+    ("34", TypeError, r"sizes must be a sequence .*got '34' of type str"),
+    (5, TypeError, r"sizes must be a sequence .*got 5 of type int"),
+    ([3, 0, 2], ValueError, r"sizes\[1\] must be a whole number >= 1, got 0"),
+])
+def test_sizes_must_be_whole_numbers_not_coerced(sizes, error, message):
+    with pytest.raises(error, match=message):
+        MLP(sizes)
+
+
+def test_numpy_integer_sizes_are_whole_numbers():
+    net = MLP(np.array([3, 4, 2]), seed=0)
+    assert net.sizes == [3, 4, 2] and all(type(s) is int for s in net.sizes)
+    for w, v in zip(net.weights, MLP([3, 4, 2], seed=0).weights):
+        np.testing.assert_array_equal(w, v)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, int, bool, np.bool_, "U4", np.float16, np.complex128, "no_such_type"])
+def test_only_floating_dtypes(dtype):
+    with pytest.raises(TypeError, match=r"dtype must be float32 or float64, got"):
+        MLP([3, 4, 2], dtype=dtype)
+
+
+@pytest.mark.parametrize("seed, error, message", [(-1, ValueError, "seed must be a whole number >= 0, got -1"),
+                                                  (1.5, TypeError, "seed must be a whole number .*got 1.5"),
+                                                  ("0", TypeError, "seed must be a whole number .*got '0'")])
+def test_seed_must_be_a_whole_number(seed, error, message):
+    with pytest.raises(error, match=message):
+        MLP([3, 4, 2], seed=seed)
+
+
+@pytest.mark.parametrize("method", ["forward", "__call__"])
+def test_a_list_input_is_converted(method):
+    net = MLP([3, 4, 2], seed=0)
+    x = inputs(net)
+    as_list, as_array = getattr(net, method)(x.tolist()), getattr(net, method)(x)
+    if method == "forward":
+        as_list, as_array = as_list.output, as_array.output
+    np.testing.assert_array_equal(as_list, as_array)
+
+
+@pytest.mark.parametrize("x, message", [([["a", "b", "c"]], r"inputs x must be an array of real numbers, got \[\["),
+                                        (np.array([["1", "2", "3"]]), "inputs x must be an array of real numbers, "
+                                                                      "dtype <U1")])
+def test_non_numeric_input_is_refused(x, message):
+    with pytest.raises(TypeError, match=message):
+        MLP([3, 4, 2], seed=0)(x)

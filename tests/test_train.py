@@ -7,7 +7,8 @@ import pytest
 from tpnb.data.dataset import Dataset
 from tpnb.network import MLP
 from tpnb.rules import make_rule
-from tpnb.train import History, evaluate, train
+from tpnb.data import teacher_student
+from tpnb.train import DIVERGENCE_FACTOR, History, divergence_epoch, evaluate, train
 
 REGRESSION_KEYS = {"train_mse", "test_mse"}
 CLASSIFICATION_KEYS = REGRESSION_KEYS | {"train_ce", "test_ce", "train_acc", "test_acc"}
@@ -123,7 +124,8 @@ def test_diverging_backprop_run_is_recorded_not_raised():
         assert len(values) == history.diverged_epoch + 1
     assert np.isfinite(history.metrics["train_mse"][0])
     last_finite = np.isfinite(history.metrics["train_mse"][-1]) and all(np.all(np.isfinite(w)) for w in net.weights)
-    assert not last_finite
+    blown_up = history.metrics["train_mse"][-1] > DIVERGENCE_FACTOR * history.metrics["train_mse"][0]
+    assert not last_finite or blown_up
 
 
 def test_diverged_history_round_trips():
@@ -291,3 +293,93 @@ def test_rule_hooks_run_before_training_and_after_every_epoch():
     assert calls == [("begin", 20), ("end", 1), ("end", 2), ("end", 3)]
     assert history.setup_time >= 0.0
     assert History.from_dict(history.to_dict()).setup_time == history.setup_time
+
+
+# ------------------------------------------------------------------ divergence (issue 11, item 4)
+
+@pytest.mark.parametrize("rule_name, options, epoch", [("exact_tp", dict(eta=4.0), 13),
+                                                       ("backprop", dict(optimizer="adam", lr=1e3), 1)])
+def test_a_loss_beyond_the_factor_is_divergence_and_stops_the_run(rule_name, options, epoch):
+    """The issue's two runs: exact TP at eta = 4 grew without bound, Adam at lr = 1e3 sat at ~1e13;
+    both stayed finite, so "NaN/inf only" called them converging."""
+    data = teacher_student(n_train=200, n_test=50, n_inputs=5, hidden=(8,), n_outputs=1, seed=0)
+    seen = []
+    history = train(MLP([5, 16, 1], seed=0), make_rule(rule_name, **options), data, epochs=20, batch_size=16,
+                    callback=lambda e, net, h: seen.append(e))
+    loss = history.metrics["train_mse"]
+    assert history.diverged_epoch == epoch == history.epochs == len(loss) - 1
+    assert np.all(np.isfinite(loss)) and loss[-1] > DIVERGENCE_FACTOR * loss[0] >= max(loss[:-1])
+    assert seen == list(range(epoch))        # no callback on the diverged epoch
+    assert divergence_epoch(history.metrics) == epoch
+
+
+@pytest.mark.parametrize("curve, expected", [
+    ([1.0, 0.5, 999.0, 1000.0], None),           # at the factor is not beyond it
+    ([1.0, 0.5, 1000.1, 0.1], 2),
+    ([2.0, 1.0, np.nan], 2),
+    ([2.0, np.inf, 1.0], 1),
+    ([0.0, 5.0, 1e9], None),                     # an untrained exact fit: only NaN/inf counts
+    ([0.0, 5.0, np.nan], 2),
+    ([3.0], None),
+])
+def test_divergence_epoch_of_a_regression_curve(curve, expected):
+    assert divergence_epoch({"train_mse": curve}) == expected
+
+
+def test_classification_divergence_is_judged_on_the_cross_entropy():
+    # a cross-entropy run sharpening its logits: the MSE grows 1e4 times, the cross-entropy falls
+    sharpening = {"train_mse": [1.0, 50.0, 1e4], "train_ce": [2.3, 0.5, 0.1]}
+    assert divergence_epoch(sharpening) is None
+    blown_up = {"train_mse": [1.0, 1e6, 1e9], "train_ce": [2.3, 100.0, 1e4]}
+    assert divergence_epoch(blown_up) == 2
+    assert divergence_epoch({"train_mse": [1.0, np.nan], "train_ce": [2.3, 0.1]}) == 1
+
+
+def test_non_finite_untrained_network_is_refused_before_training():
+    data = regression_data()
+    net = net_for(data)
+    net.weights[0][0, 0] = np.nan
+    rule = make_rule("dtp")
+    with pytest.raises(ValueError, match="the untrained network's training loss is already nan"):
+        train(net, rule, data, epochs=1, batch_size=4)
+    assert rule.Q is None                     # nothing ran, not even the rule's setup
+
+
+# ------------------------------------------------------------------ bad arguments (issue 11, item 6)
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(batch_size=8.0), TypeError, r"batch_size must be a whole number \(int\) >= 1, got 8.0 of type float"),
+    (dict(batch_size=None), TypeError, "batch_size must be a whole number .*got None of type NoneType"),
+    (dict(batch_size="8"), TypeError, "batch_size must be a whole number .*got '8' of type str"),
+    (dict(batch_size=True), TypeError, "batch_size must be a whole number .*got True of type bool"),
+    (dict(epochs=2.0), TypeError, "epochs must be a whole number .*got 2.0 of type float"),
+    (dict(epochs=None), TypeError, "epochs must be a whole number .*got None"),
+    (dict(epochs="3"), TypeError, "epochs must be a whole number .*got '3'"),
+    (dict(seed=-1), ValueError, "seed must be a whole number >= 0, got -1"),
+    (dict(callback="print"), TypeError, "callback must be callable or None, got 'print'"),
+])
+def test_bad_loop_arguments_name_the_argument_and_the_value(kwargs, error, message):
+    data = regression_data()
+    net = net_for(data)
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(error, match=message):
+        train(net, make_rule("exact_tp"), data, **{"epochs": 1, "batch_size": 4, **kwargs})
+    for w, b in zip(net.weights, before):
+        np.testing.assert_array_equal(w, b)
+
+
+def test_the_rule_and_the_data_must_be_what_train_expects():
+    data = regression_data()
+    with pytest.raises(TypeError, match="rule must have a step"):
+        train(net_for(data), "exact_tp", data, epochs=1, batch_size=4)
+    with pytest.raises(TypeError, match="data must be a tpnb.data.Dataset, got tuple"):
+        train(net_for(data), make_rule("exact_tp"), (data.x_train, data.y_train), epochs=1, batch_size=4)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_an_empty_split_is_refused_when_the_data_is_made(split):
+    data = regression_data()
+    arrays = {f"{kind}_{s}": getattr(data, f"{kind}_{s}") for kind in ("x", "y") for s in ("train", "test")}
+    arrays[f"x_{split}"], arrays[f"y_{split}"] = arrays[f"x_{split}"][:0], arrays[f"y_{split}"][:0]
+    with pytest.raises(ValueError, match=f"toy {split}: the split holds no samples"):
+        Dataset("toy", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], "regression")

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .activations import Activation, get_activation
 
 INITS = ("he", "xavier", "lecun")
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def with_bias(h: np.ndarray) -> np.ndarray:
@@ -36,19 +38,47 @@ class ForwardPass:
         return self.us[-1]
 
 
+def check_sizes(sizes) -> list:
+    """sizes as a list of ints if it lists at least two whole numbers >= 1 (ints or NumPy integers;
+    2.7, True and '4' are refused, not rounded)."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise checks.ArgumentTypeError(f"sizes must be a sequence of layer widths [d_in, n_1, ..., n_L], "
+                                       f"got {sizes!r} of type {type(sizes).__name__}")
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least an input and an output size, all >= 1; got {list(sizes)}")
+    for i, size in enumerate(sizes):
+        checks.whole_number(f"sizes[{i}]", size, 1)
+    return [int(s) for s in sizes]
+
+
+def check_dtype(dtype) -> np.dtype:
+    """np.dtype(dtype) if it is float32 or float64 (integer weights would truncate the initialisation)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = np.dtype(object)
+    if not any(resolved == allowed for allowed in DTYPES):
+        raise checks.ArgumentTypeError(f"dtype must be float32 or float64, got {dtype!r}")
+    return resolved
+
+
 class MLP:
-    """Fully connected network with sizes [d_in, n_1, ..., n_L] and one hidden activation."""
+    """Fully connected network with sizes [d_in, n_1, ..., n_L] and one hidden activation.
+
+    sizes: whole numbers >= 1. seed: a whole number >= 0 (the generator of the initial weights).
+    dtype: float32 or float64. Anything else raises a ValueError or TypeError naming the argument.
+    """
 
     def __init__(self, sizes, activation: str | Activation = "relu", *, seed: int = 0,
                  init: str = "he", dtype=np.float64):
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"sizes must list at least an input and an output size, all >= 1; got {sizes}")
+        sizes = check_sizes(sizes)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; known: {INITS}")
+        checks.seed(seed)
+        dtype = check_dtype(dtype)
         self.sizes = sizes
         self.activation = get_activation(activation)
-        self.dtype = np.dtype(dtype)
+        self.dtype = dtype
         rng = np.random.default_rng(seed)
         self.weights = []
         for d_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -69,14 +99,17 @@ class MLP:
         clone.weights = [w.copy() for w in self.weights]
         return clone
 
-    def check_input(self, x: np.ndarray) -> None:
+    def check_input(self, x) -> np.ndarray:
+        """x as an array (a nested list is converted) if it is a (batch, d_in) array of real numbers."""
+        x = checks.real_array("inputs x", x)
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"shape mismatch: network expects inputs of shape (batch, {self.sizes[0]}), "
                              f"got {x.shape}")
+        return x
 
     def forward(self, x: np.ndarray, weights=None) -> ForwardPass:
         """Forward pass recording every layer's input and pre-activation (optionally with other weights)."""
-        self.check_input(x)
+        x = self.check_input(x)
         weights = self.weights if weights is None else weights
         xs, us = [], []
         h = x.astype(self.dtype, copy=False)
@@ -91,7 +124,7 @@ class MLP:
 
     def __call__(self, x: np.ndarray, weights=None) -> np.ndarray:
         """Network output u_L, (batch, n_L)."""
-        self.check_input(x)
+        x = self.check_input(x)
         weights = self.weights if weights is None else weights
         h = x.astype(self.dtype, copy=False)
         for l, w in enumerate(weights):

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 
 class SGD:
     """p <- p - lr * v with v <- momentum * v + g (momentum = 0: plain SGD)."""
 
     def __init__(self, lr: float = 0.1, momentum: float = 0.0):
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        checks.positive_number("lr", lr)
+        checks.number_in("momentum", momentum, 0, 1, include_high=False)
         self.lr, self.momentum = lr, momentum
         self.velocity = None
 
@@ -35,12 +35,10 @@ class Adam:
     """Adam (Kingma & Ba 2015) with bias correction."""
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"beta1 and beta2 must be in [0, 1), got {beta1}, {beta2}")
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
+        checks.positive_number("lr", lr)
+        checks.number_in("beta1", beta1, 0, 1, include_high=False)
+        checks.number_in("beta2", beta2, 0, 1, include_high=False)
+        checks.positive_number("eps", eps)
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m = self.v = None
         self.t = 0
@@ -66,6 +64,19 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def make_optimizer(name: str, **options):
+    """The optimiser called ``name`` ("sgd" or "adam") with ``options``; an unknown name or option is
+    named in the error, with what is allowed."""
     if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(OPTIMIZERS)}")
+    checks.known_options(f"optimizer {name!r}", options, checks.keyword_names(OPTIMIZERS[name].__init__))
     return OPTIMIZERS[name](**options)
+
+
+def check_rule_options(rule, optimizer: str, options: dict) -> None:
+    """For a rule that passes the keywords it does not take on to its optimiser: raise naming the rule
+    when ``options`` holds one the optimiser does not take either, listing what the rule and the
+    optimiser allow (without this the error would blame the optimiser's constructor). An unknown
+    optimizer name is left to make_optimizer."""
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        allowed = checks.keyword_names(type(rule).__init__) + checks.keyword_names(OPTIMIZERS[optimizer].__init__)
+        checks.known_options(f"rule {rule.name!r} (with optimizer {optimizer!r})", options, allowed)

@@ -3,6 +3,7 @@ import pytest
 
 from tpnb.config import results_dir
 from tpnb.studies import STUDIES, StudyResults
+from tpnb.studies.results import stale_message
 
 COMMITTED = [name for name in STUDIES if (results_dir(quick=False) / f"{name}.json").exists()]
 
@@ -13,6 +14,5 @@ def test_every_study_has_committed_results():
 
 @pytest.mark.parametrize("name", COMMITTED)
 def test_committed_results_are_fresh(name):
-    stale = StudyResults(name, quick=False).stale
-    assert not stale, (f"{name}: {len(stale)} committed runs are stale ({stale[0].key} ...); "
-                       f"regenerate with `make studies`")
+    verdicts = StudyResults(name, quick=False).verdicts()
+    assert all(v.fresh for v in verdicts), stale_message(name, verdicts)

@@ -4,7 +4,8 @@ import math
 import pytest
 
 from tpnb.studies import core, report
-from tpnb.studies.core import RunSpec, StudyResults, study
+from tpnb.studies.core import RunSpec, study
+from tpnb.studies.results import StudyResults
 
 DATA = dict(name="xor", n_train=64, n_test=32, noise=0.1, seed=0)
 

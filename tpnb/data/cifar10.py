@@ -11,6 +11,7 @@ import tarfile
 
 import numpy as np
 
+from tpnb import checks
 from tpnb.data.dataset import Dataset, one_hot
 from tpnb.data.errors import DataFileError
 from tpnb.data.sources import DataFile, DataSource, load_contents
@@ -56,6 +57,9 @@ def load_cifar10(n_train: int | None = None, n_test: int | None = None,
     n_train / n_test keep the first n samples of each split.  source_kwargs go to
     tpnb.data.sources.load_contents (search_dirs, cache_dir, download, verify, timeout).
     """
+    for name, n_keep in (("n_train", n_train), ("n_test", n_test)):
+        if n_keep is not None:          # before any file is read or downloaded (the range after)
+            checks.integer(name, n_keep, "a whole number (int) or None")
     archive = load_contents(CIFAR10, **source_kwargs)[ARCHIVE]
     try:
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:

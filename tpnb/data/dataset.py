@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tpnb import checks
+
 TASKS = ("regression", "classification")
 
 
@@ -15,6 +17,10 @@ class Dataset:
     x_train: (n_train, d) inputs.  y_train: (n_train, k) targets; for classification the
     one-hot encoding of the labels (k = number of classes), for regression the real targets.
     x_test, y_test: the same for the test split.  task: "regression" or "classification".
+
+    Checked on construction (ValueError or TypeError naming the split and the problem): 2-D arrays of
+    finite real numbers, at least one sample in each split, matching rows and columns; for
+    classification every target row one-hot (0/1 with exactly one 1) over at least 2 classes.
     """
 
     name: str
@@ -30,6 +36,10 @@ class Dataset:
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             check_xy(x, y, what=f"{self.name} {split}")
+            if len(x) == 0:
+                raise ValueError(f"{self.name} {split}: the split holds no samples; each split needs at least one")
+            if self.task == "classification":
+                checks.one_hot_targets(f"{self.name} {split}: targets", y)
         if self.x_train.shape[1] != self.x_test.shape[1]:
             raise ValueError(
                 f"{self.name}: train inputs have {self.x_train.shape[1]} features, "
@@ -48,12 +58,17 @@ class Dataset:
         return self.y_train.shape[1]
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
-        """The first n_train / n_test samples of each split (loaders shuffle where order matters)."""
+        """The first n_train / n_test samples of each split (loaders shuffle where order matters);
+        None keeps the whole split, and a number must be a whole number >= 1."""
+        for name, n in (("n_train", n_train), ("n_test", n_test)):
+            if n is not None:
+                checks.whole_number(name, n, 1)
         return Dataset(self.name, self.x_train[:n_train], self.y_train[:n_train],
                        self.x_test[:n_test], self.y_test[:n_test], self.task)
 
     def validation_split(self, n_val: int) -> "Dataset":
         """Hold out the last n_val training samples as the 'test' split (for tuning, never the test set)."""
+        checks.integer("n_val", n_val)
         if not 0 < n_val < len(self.x_train):
             raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
         return Dataset(f"{self.name}-validation", self.x_train[:-n_val], self.y_train[:-n_val],
@@ -63,6 +78,7 @@ class Dataset:
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:
     """(n,) integer labels in [0, n_classes) -> (n, n_classes) float64 one-hot rows."""
     labels = np.asarray(labels)
+    checks.whole_number("n_classes", n_classes, 1)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer):
@@ -82,7 +98,7 @@ def check_xy(x: np.ndarray, y: np.ndarray, what: str = "data") -> None:
         if not isinstance(arr, np.ndarray) or arr.ndim != 2:
             raise ValueError(f"{what}: {name} must be a 2-D array, got "
                              f"{getattr(arr, 'shape', type(arr).__name__)}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{what}: {name} contain NaN or inf")
+        checks.real_array(f"{what}: {name}", arr)
+        checks.finite_array(f"{what}: {name}", arr)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"{what}: shape mismatch, {x.shape[0]} inputs but {y.shape[0]} targets")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tpnb import checks
 from tpnb.data.dataset import Dataset, one_hot
 from tpnb.data.errors import DataFileError
 from tpnb.data.idx import parse_idx
@@ -42,6 +43,9 @@ def load_mnist(n_train: int | None = None, n_test: int | None = None, **source_k
 def load_mnist_layout(source: DataSource, n_train: int | None, n_test: int | None,
                       **source_kwargs) -> Dataset:
     """A Dataset from the four IDX files of SPLIT_FILES: 28x28 uint8 images, labels 0..9."""
+    for name, n_keep in (("n_train", n_train), ("n_test", n_test)):
+        if n_keep is not None:          # before any file is read or downloaded (the range after)
+            checks.integer(name, n_keep, "a whole number (int) or None")
     contents = load_contents(source, **source_kwargs)
     arrays = {}
     for split, n_keep in (("train", n_train), ("test", n_test)):

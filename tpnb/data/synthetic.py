@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tpnb import checks
 from tpnb.data.dataset import Dataset, one_hot
 
 TEACHER_BIAS_STD = 0.1
@@ -21,6 +22,7 @@ def linear_regression(n_train: int = 1000, n_test: int = 1000, n_inputs: int = 1
     """
     _check_sizes(n_train=n_train, n_test=n_test, n_inputs=n_inputs, n_outputs=n_outputs)
     _check_noise(noise)
+    checks.seed(seed)
     rng = np.random.default_rng(seed)
     weights = rng.normal(0.0, 1.0 / np.sqrt(n_inputs), (n_outputs, n_inputs))
     bias = rng.normal(0.0, 1.0, n_outputs)
@@ -38,9 +40,13 @@ def teacher_student(n_train: int = 1000, n_test: int = 1000, n_inputs: int = 10,
     output; weights He-normal N(0, 2 / fan_in), biases N(0, 0.1^2).
     """
     _check_sizes(n_train=n_train, n_test=n_test, n_inputs=n_inputs, n_outputs=n_outputs)
-    for width in hidden:
-        _check_sizes(hidden=width)
+    if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__"):
+        raise checks.ArgumentTypeError(f"hidden must be a sequence of hidden-layer widths such as (32,), got "
+                                       f"{hidden!r} of type {type(hidden).__name__}")
+    for i, width in enumerate(hidden):
+        _check_sizes(**{f"hidden[{i}]": width})
     _check_noise(noise)
+    checks.seed(seed)
     rng = np.random.default_rng(seed)
     widths = [n_inputs, *hidden, n_outputs]
     layers = [(rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_out, fan_in)),
@@ -64,6 +70,7 @@ def xor(n_train: int = 1000, n_test: int = 1000, noise: float = 0.1, seed: int =
     """
     _check_sizes(n_train=n_train, n_test=n_test)
     _check_noise(noise)
+    checks.seed(seed)
     rng = np.random.default_rng(seed)
     corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
     splits = []
@@ -85,8 +92,8 @@ def two_spirals(n_train: int = 1000, n_test: int = 1000, noise: float = 0.05,
     """
     _check_sizes(n_train=n_train, n_test=n_test)
     _check_noise(noise)
-    if not turns > 0:
-        raise ValueError(f"turns must be > 0, got {turns}")
+    checks.positive_number("turns", turns)
+    checks.seed(seed)
     rng = np.random.default_rng(seed)
     splits = []
     for n in (n_train, n_test):
@@ -105,10 +112,8 @@ def _regression(name: str, x: np.ndarray, y: np.ndarray, n_train: int) -> Datase
 
 def _check_sizes(**sizes: int) -> None:
     for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        checks.whole_number(name, value, 1)
 
 
 def _check_noise(noise: float) -> None:
-    if not noise >= 0:  # also rejects NaN
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    checks.positive_number("noise", noise, allow_zero=True)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..losses import get_loss
 from ..network import MLP, ForwardPass
-from ..optimizers import make_optimizer
+from ..optimizers import check_rule_options, make_optimizer
 
 
 def gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss) -> list:
@@ -30,6 +31,7 @@ class Backprop:
     name = "backprop"
 
     def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", **optimizer_options):
+        check_rule_options(self, optimizer, optimizer_options)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
 
@@ -37,6 +39,7 @@ class Backprop:
         return f"Backprop(loss={self.loss.name!r}, optimizer={self.optimizer!r})"
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        x, y = checks.training_batch(net, x, y)
         grads = gradients(net, x, y, self.loss)
         self.optimizer.update(net.weights, grads)
         return {f"grad_norm_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import make_optimizer
+from ..optimizers import check_rule_options, make_optimizer
 from .feedback import angle_diagnostics, bp_gradients, check_positive, check_seed, output_error
 
 
@@ -34,10 +35,12 @@ class DFA:
 
     def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", feedback_scale: float = 1.0,
                  seed: int = 0, angles: bool = True, **optimizer_options):
+        check_rule_options(self, optimizer, optimizer_options)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
         self.feedback_scale = check_positive("feedback_scale", feedback_scale)
         self.seed = check_seed(seed)
+        checks.flag("angles", angles)
         self.angles = bool(angles)
         self.feedback = None
 
@@ -75,6 +78,7 @@ class DFA:
         return grads, fp, e
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        x, y = checks.training_batch(net, x, y)      # before the feedback matrices are drawn
         grads, fp, e = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
         if self.angles:

@@ -46,10 +46,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..activations import get_activation
 from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import make_optimizer
+from ..optimizers import OPTIMIZERS, check_rule_options, make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, check_seed,
                        hidden_activations, local_gradients, output_error, outputs_from_layers,
                        target_steps)
@@ -90,6 +91,7 @@ class DifferenceTP:
                  rhl_width: int = 1024, seed: int = 0, angles: bool = True, gnt_angles: bool = False,
                  parameterization: str | None = None, reconstruction: str | None = None,
                  **optimizer_options):
+        check_rule_options(self, optimizer, optimizer_options)
         if parameterization is not None:
             if parameterization not in PARAMETERIZATIONS:
                 raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
@@ -109,9 +111,17 @@ class DifferenceTP:
         self.beta = check_positive("beta", beta)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        if feedback_options is not None and not isinstance(feedback_options, dict):
+            raise checks.ArgumentTypeError(f"feedback_options must be a dict of feedback optimizer options "
+                                           f"(or None), got {feedback_options!r}")
         feedback_options = dict(feedback_options or {})
         if "lr" in feedback_options:
             raise ValueError("give the feedback learning rate as feedback_lr, not in feedback_options")
+        if isinstance(feedback_optimizer, str) and feedback_optimizer in OPTIMIZERS:
+            allowed = [k for k in checks.keyword_names(OPTIMIZERS[feedback_optimizer].__init__) if k != "lr"]
+            checks.known_options(f"feedback_options of rule {self.name!r} (feedback optimizer "
+                                 f"{feedback_optimizer!r})", feedback_options, allowed)
+        checks.positive_number("feedback_lr", feedback_lr)
         self._feedback_spec = (feedback_optimizer, dict(lr=feedback_lr, **feedback_options))
         self.feedback_optimizer = make_optimizer(feedback_optimizer, lr=feedback_lr, **feedback_options)
         self.sigma = check_positive("sigma", sigma)
@@ -126,6 +136,8 @@ class DifferenceTP:
         self.feedback_init_scale = check_positive("feedback_init_scale", feedback_init_scale)
         self.rhl_width = check_count("rhl_width", rhl_width, minimum=1)
         self.seed = check_seed(seed)
+        checks.flag("angles", angles)
+        checks.flag("gnt_angles", gnt_angles)
         self.angles, self.gnt_angles = bool(angles), bool(gnt_angles)
         self.rng = np.random.default_rng([self.seed, 1])
         self.Q = None          # feedback weights, one per hidden layer
@@ -290,7 +302,8 @@ class DifferenceTP:
         Returns the mean reconstruction loss per layer of the last epoch."""
         check_count("epochs", epochs)
         check_count("batch_size", batch_size, minimum=1)
-        net.check_input(x)
+        check_seed(seed)
+        x = checks.finite_array("inputs x", net.check_input(x))
         self._check_feedback(net)
         last = []
         for epoch in range(epochs):
@@ -326,6 +339,7 @@ class DifferenceTP:
         return local_gradients(net, fp, targets, u_target), targets, fp, e
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        x, y = checks.training_batch(net, x, y)      # before the feedback weights are drawn
         self._check_feedback(net)
         fp = net.forward(x)
         diagnostics = {}

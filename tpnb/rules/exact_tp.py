@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..network import MLP, with_bias
 from .targets import check_output_target, output_targets
 
@@ -80,16 +81,14 @@ class ExactTP:
             raise ValueError("give either a or alpha, not both")
         if a is None and alpha is None:
             alpha = 0.5
-        if a is not None and not a >= 0:
-            raise ValueError(f"a must be >= 0, got {a}")
-        if alpha is not None and not 0 <= alpha <= 1:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        if not eta > 0:
-            raise ValueError(f"eta must be > 0, got {eta}")
-        if cap is not None and not cap > 0:
-            raise ValueError(f"cap must be > 0 (or None), got {cap}")
-        if not margin >= 0:
-            raise ValueError(f"margin must be >= 0, got {margin}")
+        if a is not None:
+            checks.positive_number("a", a, allow_zero=True)
+        if alpha is not None:
+            checks.number_in("alpha", alpha, 0, 1)
+        checks.positive_number("eta", eta)
+        checks.positive_number("cap", cap, allow_none=True)
+        checks.positive_number("margin", margin, allow_zero=True)
+        checks.flag("diagnostics", diagnostics)
         if dx_mode not in DX_MODES:
             raise ValueError(f"unknown dx_mode {dx_mode!r}; known: {DX_MODES}")
         check_output_target(output_target, beta)
@@ -190,6 +189,7 @@ class ExactTP:
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         """theta <- theta + eta (mean_b theta'_b - theta), in place; returns diagnostics."""
+        x, y = checks.training_batch(net, x, y)
         updates, diag = self._updates(net, x, y, self.eta)
         for w, dw in zip(net.weights, updates):
             w += dw

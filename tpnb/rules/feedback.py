@@ -15,10 +15,9 @@ with the targets held fixed: dL_i/dW_i = -((h'_i - h_i) * f'(u_i))^T x_i / B.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .. import checks
 from ..losses import get_loss
 from ..network import MLP, ForwardPass
 from .backprop import backward
@@ -26,28 +25,22 @@ from .backprop import backward
 
 # ----------------------------------------------------------------------------------------- validation
 
+# The checks live in tpnb.checks (one module for the whole package); these wrappers keep the rules' names
+# and return the value as the rules store it.
+
 def check_positive(name: str, value, *, allow_zero: bool = False) -> float:
-    """value as float; ValueError naming ``name`` unless value > 0 (or >= 0)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if allow_zero and not value >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    if not allow_zero and not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return float(value)
+    """value as float; ValueError naming ``name`` unless it is a finite number > 0 (or >= 0)."""
+    return float(checks.positive_number(name, value, allow_zero=allow_zero))
 
 
 def check_count(name: str, value, *, minimum: int = 0) -> int:
     """value as int; ValueError naming ``name`` unless it is a whole number >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
+    return int(checks.whole_number(name, value, minimum))
 
 
 def check_seed(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {value!r}")
-    return int(value)
+    """value as int; ValueError unless it is a whole number >= 0."""
+    return int(checks.seed(value))
 
 
 # ------------------------------------------------------------------------------------ targets, losses

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import make_optimizer
+from ..optimizers import check_rule_options, make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_positive, damped_pinv_apply, hidden_activations,
                        local_gradients, output_error, output_jacobians, target_steps)
 
@@ -44,10 +45,12 @@ class GNT:
 
     def __init__(self, *, beta: float = 0.1, damping: float = 0.0, loss: str = "mse",
                  optimizer: str = "sgd", angles: bool = True, **optimizer_options):
+        check_rule_options(self, optimizer, optimizer_options)
         self.beta = check_positive("beta", beta)
         self.damping = check_positive("damping", damping, allow_zero=True)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        checks.flag("angles", angles)
         self.angles = bool(angles)
 
     def __repr__(self):
@@ -63,6 +66,7 @@ class GNT:
         return local_gradients(net, fp, targets, u_target), targets, fp, e
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        x, y = checks.training_batch(net, x, y)
         grads, targets, fp, e = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
         diagnostics.update(target_steps(targets, fp))

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..losses import get_loss
-from ..network import MLP
-from ..optimizers import make_optimizer
+from ..network import MLP, check_sizes
+from ..optimizers import check_rule_options, make_optimizer
 from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, hidden_activations,
                        local_gradients, output_error, target_steps)
 
@@ -45,9 +46,7 @@ def gtp_init_variances(sizes, *, corrected: bool = False) -> list:
     (eq. (26), giving 48/(35 N) for layer 1 and 16/(11 N) for the others) or m = <y_{l-1}>^2 as the
     variance of a product requires (``corrected=True``: 12/(5 N) and 8/(3 N)).
     """
-    sizes = [int(s) for s in sizes]
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise ValueError(f"sizes must list at least an input and an output size, all >= 1; got {sizes}")
+    sizes = check_sizes(sizes)
     out = []
     for l, fan_in in enumerate(sizes[:-1]):
         mean, var = (INPUT_MEAN, INPUT_VAR) if l == 0 else (UNCERTAINTY_MEAN, UNCERTAINTY_VAR)
@@ -58,6 +57,7 @@ def gtp_init_variances(sizes, *, corrected: bool = False) -> list:
 
 def gtp_initialize(net: MLP, *, seed: int = 0, corrected: bool = False) -> MLP:
     """Overwrite net.weights with seed 003's initialisation: W ~ N(0, VAR), biases 0. Returns net."""
+    checks.seed(seed)
     rng = np.random.default_rng(seed)
     for w, var in zip(net.weights, gtp_init_variances(net.sizes, corrected=corrected)):
         w[:, :-1] = rng.normal(0.0, np.sqrt(var), w[:, :-1].shape)
@@ -95,6 +95,7 @@ class GTP:
 
     def __init__(self, *, tau: float = 0.5, steps: int = 10, output_target: str = "label", beta: float = 1.0,
                  loss: str = "mse", optimizer: str = "sgd", angles: bool = True, **optimizer_options):
+        check_rule_options(self, optimizer, optimizer_options)
         self.tau = check_positive("tau", tau)
         self.steps = check_count("steps", steps, minimum=1)
         if output_target not in OUTPUT_TARGETS:
@@ -103,6 +104,7 @@ class GTP:
         self.beta = check_positive("beta", beta)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        checks.flag("angles", angles)
         self.angles = bool(angles)
 
     def __repr__(self):
@@ -129,6 +131,7 @@ class GTP:
         return local_gradients(net, fp, targets, u_target), targets, fp
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        x, y = checks.training_batch(net, x, y)
         grads, targets, fp = self.directions(net, x, y)
         diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
         diagnostics.update(target_steps(targets, fp))

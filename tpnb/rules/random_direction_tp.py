@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..network import MLP
 from .targets import check_output_target, output_targets
 
@@ -116,17 +117,14 @@ class RandomDirectionTP:
                  seed: int = 0):
         if factor not in FACTORS:
             raise ValueError(f"unknown factor {factor!r}; known: {FACTORS}")
-        if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) or directions < 1:
-            raise ValueError(f"directions must be a whole number k >= 1, got {directions!r}")
+        checks.whole_number("directions", directions, 1)
         if distribution not in DISTRIBUTIONS:
             raise ValueError(f"unknown direction distribution {distribution!r}; known: {DISTRIBUTIONS}")
-        if not eta > 0:
-            raise ValueError(f"eta must be > 0, got {eta}")
-        if not ridge > 0:
-            raise ValueError(f"ridge must be > 0, got {ridge}")
-        if cap is not None and not cap > 0:
-            raise ValueError(f"cap must be > 0 (or None), got {cap}")
+        checks.positive_number("eta", eta)
+        checks.positive_number("ridge", ridge)
+        checks.positive_number("cap", cap, allow_none=True)
         check_output_target(output_target, beta)
+        checks.seed(seed)
         self.factor, self.k, self.distribution = factor, int(directions), distribution
         self.eta, self.ridge, self.cap = eta, ridge, cap
         self.output_target, self.beta, self.seed = output_target, beta, seed
@@ -240,6 +238,7 @@ class RandomDirectionTP:
     # ------------------------------------------------------------------ the rule
     def apply(self, net: MLP, x: np.ndarray, y: np.ndarray, directions: list) -> dict:
         """One step with given directions: directions[l] is (k, D_l + 1) for layer l (0-based)."""
+        x, y = checks.training_batch(net, x, y)
         self.check_network(net)
         fp = net.forward(x)
         u_target = self.output_targets(fp.output, y)
@@ -272,6 +271,7 @@ class RandomDirectionTP:
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         """Draw the directions top-down (layer L first) and apply one step in place; returns diagnostics."""
+        x, y = checks.training_batch(net, x, y)     # before the generator draws anything
         self.check_network(net)
         directions = [None] * net.depth
         for l in range(net.depth - 1, -1, -1):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import checks
 from ..losses import softmax
 
 OUTPUT_TARGETS = ("label", "step", "softmax_step")
@@ -12,8 +13,7 @@ def check_output_target(mode: str, beta: float) -> None:
     """Raise ValueError naming the bad option."""
     if mode not in OUTPUT_TARGETS:
         raise ValueError(f"unknown output_target {mode!r}; known: {OUTPUT_TARGETS}")
-    if not beta > 0:
-        raise ValueError(f"beta must be > 0, got {beta}")
+    checks.positive_number("beta", beta)
 
 
 def output_targets(mode: str, beta: float, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -1,9 +1,11 @@
 """Named studies and their results cache. ``load(name)`` gives the results a chapter plots."""
-from .core import STUDIES, RunSpec, Study, StudyResults, execute, fingerprint, get_study, load, study
+from .core import STUDIES, RunSpec, Study, execute, get_study, study
+from .results import ResultsFileError, StaleResultsError, StudyResults, fresh_results, load
+from .runner import run_studies
 from . import first_convergence  # noqa: F401  (registers the chapter-4 studies)
 from . import random_direction  # noqa: F401  (registers the chapter-5 studies)
 from . import atlas  # noqa: F401  (registers the chapter 8-10 studies and the verdict's)
 from . import side_by_side  # noqa: F401  (registers the chapter-11 studies)
 
-__all__ = ["STUDIES", "RunSpec", "Study", "StudyResults", "execute", "fingerprint", "get_study",
-           "load", "study"]
+__all__ = ["STUDIES", "ResultsFileError", "RunSpec", "StaleResultsError", "Study", "StudyResults", "execute",
+           "fresh_results", "get_study", "load", "run_studies", "study"]

@@ -16,7 +16,8 @@ import itertools
 
 from ..baselines import least_squares
 from .convergence import classify
-from .core import RunSpec, dataset_for, load, study
+from .core import RunSpec, dataset_for, study
+from .results import fresh_results
 from .selection import best
 
 SEEDS = {"linear": (0, 1), "teacher": (0, 1), "fmnist": (0,)}
@@ -170,7 +171,7 @@ FINAL_EPOCHS = 15
 def chosen_variants(quick: bool) -> dict:
     """{variant: the atlas_variants Fashion-MNIST RunSpec with the best held-out score}; raises if the
     variant map is missing or stale (defining a study never trains another one)."""
-    results = load("atlas_variants", quick, recompute=False)
+    results = fresh_results("atlas_variants", quick)
     picks = {}
     for spec in results.specs:
         problem, name = spec.key.split("|")[:2]
@@ -192,7 +193,8 @@ study("atlas_map", 1, "chapter 8: exact TP over alpha x eta, batch x eta, cap x 
 study("atlas_variants", 1, "chapter 10: the seed rule and its variants over batch x eta")(variant_specs)
 study("atlas_mechanism", 1, "chapter 9: per-epoch mechanism probes of exact TP, variants, backprop")(
     mechanism_specs)
-study("verdict_final", 1, "verdict: each exact-TP variant's chosen setting on full Fashion-MNIST")(final_specs)
+study("verdict_final", 1, "verdict: each exact-TP variant's chosen setting on full Fashion-MNIST",
+      depends=("atlas_variants",))(final_specs)
 
 
 def parse_value(text: str):

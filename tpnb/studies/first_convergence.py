@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import itertools
 
-from .core import RunSpec, load, study
+from .core import RunSpec, study
+from .results import fresh_results
 from .selection import best
 
 # alpha (input/weight split), eta (step to the batch mean), batch size: the exact TP grid
@@ -71,7 +72,7 @@ def tuning_specs(problem, quick):
 def chosen(problem, quick):
     """{(arch, method): tuning RunSpec with the best validation score}. Reads the tuning results and
     raises RuntimeError if they are missing or stale: defining a study never trains another one."""
-    results = load(f"{problem}_tuning", quick, recompute=False)
+    results = fresh_results(f"{problem}_tuning", quick)
     picks = {}
     for spec in results.specs:
         arch, method, _ = spec.key.split("|")
@@ -94,5 +95,6 @@ def final_specs(problem, quick):
 for _problem in PROBLEMS:
     study(f"{_problem}_tuning", 1, f"chapter 4: settings of every method on a {_problem} validation split")(
         lambda quick, p=_problem: tuning_specs(p, quick))
-    study(f"{_problem}_final", 1, f"chapter 4: chosen settings on the full {_problem} train/test split")(
+    study(f"{_problem}_final", 1, f"chapter 4: chosen settings on the full {_problem} train/test split",
+          depends=(f"{_problem}_tuning",))(
         lambda quick, p=_problem: final_specs(p, quick))

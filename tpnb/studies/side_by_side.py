@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 
-from .core import RunSpec, load, study
+from .core import RunSpec, study
+from .results import fresh_results
 from .selection import best
 
 SEEDS = (0,)
@@ -100,7 +101,7 @@ def side_specs(quick: bool) -> list:
                              activation="tanh", rule=rule, rule_options=options,
                              epochs=QUICK_EPOCHS if quick else DEEP_EPOCHS, batch_size=128, seed=seed,
                              init="xavier", probe=PROBE))
-    tuning = load("side_gtp_tuning", quick, recompute=False)
+    tuning = fresh_results("side_gtp_tuning", quick)
     groups = {}
     for spec in tuning.specs:
         groups.setdefault(tuple(spec.key.split("|")[:2]), []).append(spec.key)
@@ -122,4 +123,5 @@ def side_specs(quick: bool) -> list:
 
 study("side_gtp_tuning", 1, "chapter 11: GTP tau x lr and backprop lr on 784-100-10 sigmoid (held-out split)")(
     gtp_tuning_specs)
-study("side_by_side", 1, "chapter 11: every method on full Fashion-MNIST, seed 002 and 003 networks")(side_specs)
+study("side_by_side", 1, "chapter 11: every method on full Fashion-MNIST, seed 002 and 003 networks",
+      depends=("side_gtp_tuning",))(side_specs)

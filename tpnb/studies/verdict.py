@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import load
+from .results import load
 from .report import final_value, median_epoch_time
 
 # (study, key prefix "network|method", label) of every rule trained on full Fashion-MNIST
@@ -45,15 +45,15 @@ PUBLISHED = {
 TUNING = ("fmnist_tuning", "atlas_variants", "side_gtp_tuning")
 
 
-def rows(quick: bool | None = None, recompute: bool = True) -> list:
+def rows(quick: bool | None = None) -> list:
     """One row per (network, method): label, study, runs, epochs, mean and std of the final test accuracy,
-    median seconds per epoch. Stale studies are recomputed (recompute=False: raise instead)."""
+    median seconds per epoch (from ``load``: quick mode trains what is missing, the full book never does)."""
     for name in TUNING:
-        load(name, quick, recompute=recompute)
+        load(name, quick)
     cache, out = {}, []
     for study_name, prefix, label in SOURCES:
         if study_name not in cache:
-            cache[study_name] = load(study_name, quick, recompute=recompute)
+            cache[study_name] = load(study_name, quick)
         results = cache[study_name]
         runs = [(s, h) for s, h in results.items() if s.key.rsplit("|", 1)[0] == prefix]
         if not runs:
