@@ -1,7 +1,8 @@
-"""Run the benchmarks: ``python -m benchmarks [--epochs N] [--quick] [--only NAME,...]`` from the repo root.
+"""Run the benchmarks: ``python -m benchmarks [--pairs N] [--block S] [--quick] [--only NAME,...]`` from the repo root.
 
 Prints a table and writes benchmarks/results/latest.json (atomically). BLAS runs with 2 threads: the
-environment variables are set here, before numpy is first imported.
+environment variables are set here, before numpy is first imported. Every rule is timed in pairs of
+short blocks against its baseline and against the two's matrix products alone (benchmarks.rules).
 """
 import os
 
@@ -24,6 +25,7 @@ from benchmarks.rules import SPECS, peak_memory, time_spec  # noqa: E402
 from tpnb.data import load  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+PAIRS, QUICK_PAIRS, WARMUP, BLOCK = 40, 6, 2, 20
 QUICK_RESULTS = RESULTS.with_name("quick.json")   # --quick never overwrites the full figures
 
 
@@ -58,45 +60,59 @@ def write_atomic(path: Path, payload: dict) -> None:
         raise
 
 
-def verdict(spec, row, gemm_fraction) -> tuple:
+def verdict(spec, row) -> tuple:
     """(target text, met?) for a spec; ("", None) without a target."""
     if spec.min_gemm_fraction is not None:
-        if gemm_fraction is None:
-            return f">= {spec.min_gemm_fraction:.0%} GEMM-bound", None
-        return f">= {spec.min_gemm_fraction:.0%} GEMM-bound", gemm_fraction >= spec.min_gemm_fraction
+        fraction = row.get("gemm_fraction")
+        return (f">= {spec.min_gemm_fraction:.0%} GEMM-bound",
+                None if fraction is None else fraction >= spec.min_gemm_fraction)
     if spec.max_seconds is not None:
-        return f"<= {spec.max_seconds:g} s", row["seconds_per_epoch"] <= spec.max_seconds
+        seconds = row["seconds_per_epoch"]
+        return f"<= {spec.max_seconds:g} s", None if not np.isfinite(seconds) else seconds <= spec.max_seconds
     if spec.max_ratio is not None:
         ratio = row.get("ratio")
         return f"<= {spec.max_ratio:g}x BP", None if ratio is None else ratio <= spec.max_ratio
     return "", None
 
 
+def _fmt(value, digits=2, suffix="") -> str:
+    return "" if value is None or not np.isfinite(value) else f"{value:.{digits}f}{suffix}"
+
+
 def print_table(rows: list) -> None:
-    head = ("benchmark", "network", "batch", "s/epoch", "x BP", "target", "met", "peak MiB", "notes")
+    head = ("benchmark", "network", "batch", "s/epoch", "x BP", "IQR", "GEMM x BP", "% bound", "target", "met",
+            "load", "peak MiB", "notes")
     lines = []
     for r in rows:
-        ratio = "" if r.get("ratio") is None else f"{r['ratio']:.2f}"
+        spread = r.get("ratio_spread") or {}
+        iqr = "" if not spread.get("iqr") or r.get("ratio") is None else f"{spread['iqr'][0]:.2f}-{spread['iqr'][1]:.2f}"
+        fraction = r.get("gemm_fraction")
         met = {True: "yes", False: "NO", None: ""}[r["met"]]
         notes = []
-        if r["diverged_epoch"] is not None:
-            notes.append(f"DIVERGED in epoch {r['diverged_epoch']}: time invalid")
+        if r["diverged"]:
+            notes.append("DIVERGED: time invalid")
+        if r["pairs"] < r["pairs_wanted"]:
+            notes.append(f"BUSY MACHINE: {r['pairs']} quiet pairs in {r['rounds']} rounds")
         if r["extrapolated"]:
             notes.append(f"extrapolated from {r['samples_timed']} samples")
         if r["feedback_epoch_seconds"]:
             notes.append(f"incl. {r['feedback_epoch_seconds']:.2f} s feedback epoch")
-        if r.get("gemm_fraction") is not None:
-            notes.append(f"{r['gemm_fraction']:.0%} of GEMM-bound ({r['gemm_bound_seconds']:.2f} s)")
+        if r.get("gemm_bound_seconds") is not None:
+            notes.append(f"GEMM-bound {r['gemm_bound_seconds']:.2f} s")
+        if r.get("baseline_gemm_fraction") is not None and r["baseline"] != r["name"]:
+            notes.append(f"{r['baseline']} at {r['baseline_gemm_fraction']:.0%} of its bound")
         if r.get("slow_machine"):
-            notes.append(f"SLOW MACHINE PHASE (probe {min(r['probe_gflops']):.0f} GFLOP/s): re-run")
+            notes.append(f"SLOW MACHINE PHASE (probe {min(r['probe_gflops']):.0f} GFLOP/s): s/epoch inflated")
         if not r["peak_below_bnd_tensor"]:
             notes.append(f"peak >= one (B,N,D) tensor ({r['bnd_tensor_mib']:.0f} MiB)!")
         if r["note"]:
             notes.append(r["note"])
         if r["baseline"] != r["name"] and r.get("ratio") is not None:
             notes.append(f"ratio vs {r['baseline']}")
-        lines.append((r["name"], r["network"], str(r["batch"]), f"{r['seconds_per_epoch']:.2f}", ratio,
-                      r["target"], met, f"{r['peak_mib']:.1f}", "; ".join(notes)))
+        load = f"{r['load_average_before']:.1f}-{r['load_average_after']:.1f}"
+        lines.append((r["name"], r["network"], str(r["batch"]), _fmt(r["seconds_per_epoch"]), _fmt(r.get("ratio")),
+                      iqr, _fmt(r.get("gemm_ratio")), _fmt(None if fraction is None else 100 * fraction, 0, "%"),
+                      r["target"], met, load, f"{r['peak_mib']:.1f}", "; ".join(notes)))
     widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(head)]
     fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     print(fmt(head))
@@ -107,20 +123,26 @@ def print_table(rows: list) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3,
-                        help="timed epochs per benchmark, median taken (default 3); one extra warm-up "
-                             "epoch runs first and is discarded")
+    parser.add_argument("--pairs", type=int, default=None,
+                        help=f"block pairs per benchmark, medians taken (default {PAIRS}; --quick {QUICK_PAIRS}); "
+                             f"{WARMUP} more run first and are discarded")
+    parser.add_argument("--block", type=int, default=BLOCK,
+                        help=f"training steps per block (default {BLOCK}; x 64 / batch below batch 64)")
+    parser.add_argument("--epochs", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true",
-                        help="smoke check: 6000-sample subset, 1 epoch, no warm-up, figures scaled to 60k")
+                        help=f"smoke check: 6000-sample subset, {QUICK_PAIRS} pairs, figures scaled to 60k")
     parser.add_argument("--only", default="",
                         help="comma-separated benchmark names (their backprop baselines run too)")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"results file (default {RESULTS}; with --quick {QUICK_RESULTS.name})")
     args = parser.parse_args(argv)
+    if args.epochs is not None:
+        parser.error("--epochs is gone: rules are timed in block pairs now; use --pairs N (see benchmarks/README.md)")
     if args.output is None:
         args.output = QUICK_RESULTS if args.quick else RESULTS
-    if args.epochs < 1:
-        parser.error("--epochs must be >= 1")
+    pairs = args.pairs if args.pairs is not None else (QUICK_PAIRS if args.quick else PAIRS)
+    if pairs < 1 or args.block < 1:
+        parser.error("--pairs and --block must be >= 1")
 
     by_name = {s.name: s for s in SPECS}
     wanted = [n for n in args.only.split(",") if n] or list(by_name)
@@ -130,7 +152,7 @@ def main(argv=None) -> int:
     names = set(wanted) | {by_name[n].baseline for n in wanted}
     specs = [s for s in SPECS if s.name in names]       # SPECS order: baselines before their rules
 
-    epochs, warmup = (1, False) if args.quick else (args.epochs, True)
+    warmup = 1 if args.quick else WARMUP
     started = time.time()
     data = load("fashion_mnist")
     if args.quick:
@@ -139,20 +161,11 @@ def main(argv=None) -> int:
     info = machine_info()
     print(f"numpy {info['numpy']}, BLAS {info['blas'].get('name')} {info['blas'].get('version')}, "
           f"{info['cpu_count']} CPUs, {THREADS} BLAS threads; load average {info['load_average']}", flush=True)
-
     square = gemm.square_rate()
-    # GEMM-bound epochs: backprop's (its target) and DDTP-linear's (how far its 8 s target is from the bound)
-    bound_shapes = {"backprop": gemm.backprop_shapes, "ddtp_linear": gemm.ddtp_linear_shapes}
-    bounds = {name: gemm.gemm_bound(shapes(by_name[name].sizes, by_name[name].batch), by_name[name].batch,
-                                    n_train)
-              for name, shapes in bound_shapes.items() if name in names}
-    bound = bounds.get("backprop")
-    print(("quick smoke check: 6000-sample subset, 1 epoch, figures scaled to 60k" if args.quick else
-           f"seconds per epoch: median of {epochs} epochs after 1 discarded warm-up epoch; "
-           "evaluation excluded (tpnb.train History.epoch_time)"), flush=True)
-    print(f"GEMM float64: {square:.1f} GFLOP/s (2048^3)"
-          + (f", {bound['rate_gflops']:.1f} GFLOP/s on backprop's batch-{bound['batch']} shapes; "
-             f"GEMM-bound backprop epoch {bound['bound_seconds']:.2f} s" if bound else ""), flush=True)
+    print(f"GEMM float64: {square:.1f} GFLOP/s (2048^3). "
+          + ("quick smoke check: 6000-sample subset, figures scaled to 60k. " if args.quick else "")
+          + f"{pairs} block pairs of {args.block} steps per benchmark (after {warmup} discarded): rule, "
+          "baseline and both one's matrix products alone, back to back; medians over the pairs", flush=True)
 
     rows, failed = {}, {}
     for spec in specs:
@@ -163,7 +176,7 @@ def main(argv=None) -> int:
         baseline = None if spec.baseline == spec.name else by_name[spec.baseline]
         load_before, probe_before = os.getloadavg()[0], gemm.probe()
         try:
-            row = time_spec(run_spec, data, epochs, warmup, baseline)
+            row = time_spec(run_spec, data, pairs, args.block, warmup, baseline)
         except Exception as exc:  # one broken rule must not lose the other figures
             print(f"FAILED: {type(exc).__name__}: {exc}", flush=True)
             failed[spec.name] = f"{type(exc).__name__}: {exc}"
@@ -173,8 +186,9 @@ def main(argv=None) -> int:
         row["probe_gflops"] = [probe_before, gemm.probe()]
         if args.quick:   # scale the subset figure to the full 60k set
             factor = n_train / len(data.x_train)
-            for key in ("train_seconds", "feedback_epoch_seconds", "seconds_per_epoch"):
-                row[key] *= factor
+            for key in ("train_seconds", "feedback_epoch_seconds", "seconds_per_epoch", "gemm_bound_seconds"):
+                if row[key] is not None:
+                    row[key] *= factor
             row["extrapolated"] = True
         row["peak_mib"] = peak_memory(spec, data)
         # the tensor the rules must never form: one (batch, neurons, inputs) array of the widest layer
@@ -183,19 +197,14 @@ def main(argv=None) -> int:
         main_bp = rows.get("backprop")
         row["ratio_to_main_backprop"] = (None if main_bp is None
                                          else row["seconds_per_epoch"] / main_bp["seconds_per_epoch"])
-        if spec.name in bounds:
-            # the bound again, right after the rule ran (the machine may be shared): keep the faster
-            again = gemm.gemm_bound(bound_shapes[spec.name](spec.sizes, spec.batch), spec.batch, n_train)
-            runs = [bounds[spec.name]["bound_seconds"], again["bound_seconds"]]
-            bounds[spec.name] = min(bounds[spec.name], again, key=lambda b: b["bound_seconds"])
-            bounds[spec.name]["bound_seconds_runs"] = runs
-            row["gemm_bound_seconds"] = bounds[spec.name]["bound_seconds"]
-            row["gemm_fraction"] = row["gemm_bound_seconds"] / row["seconds_per_epoch"]
-        row["target"], row["met"] = verdict(spec, row, row.get("gemm_fraction"))
-        if row["diverged_epoch"] is not None:
+        row["target"], row["met"] = verdict(spec, row)
+        if row["diverged"]:
             row["met"] = None
         rows[spec.name] = row
-        print(f"{row['seconds_per_epoch']:.2f} s/epoch", flush=True)
+        ratio = "" if row["ratio"] is None else f", {row['ratio']:.2f}x {spec.baseline}"
+        fraction = "" if row["gemm_fraction"] is None else f", {row['gemm_fraction']:.0%} of its GEMM-bound"
+        print(f"{row['seconds_per_epoch']:.2f} s/epoch{ratio}{fraction} (load {row['load_average_after']:.1f})",
+              flush=True)
 
     fastest = max((max(r["probe_gflops"]) for r in rows.values()), default=0.0)
     for r in rows.values():   # a slow phase of the machine (shared host) during this benchmark
@@ -206,10 +215,9 @@ def main(argv=None) -> int:
         print(f"{name}: FAILED ({error})")
     payload = {"created_unix": started, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
                "wall_seconds": time.time() - started, "command": " ".join(sys.argv),
-               "quick": args.quick, "epochs_timed": epochs, "warmup_epoch_discarded": warmup,
+               "quick": args.quick, "pairs": pairs, "block": args.block, "warmup_pairs_discarded": warmup,
                "dtype": "float64 unless a row says float32", "n_train": n_train, "machine": info,
-               "gemm": {"square_2048_gflops": square, "bounds": bounds,
-                        "probe_fastest_gflops": fastest},
+               "gemm": {"square_2048_gflops": square, "probe_fastest_gflops": fastest},
                "results": list(rows.values()), "failed": failed}
     write_atomic(args.output, payload)
     print(f"\nwrote {args.output}")

@@ -1,4 +1,16 @@
-"""The benchmark specs and the one function that times a spec with the real training loop."""
+"""The benchmark specs and the one function that times a spec with the real training loop.
+
+Pairing by blocks. The build machine switches between speed states about 2.3x apart within seconds, so
+whole epochs of a rule and of its baseline, run one after the other, see different machines. A spec is
+timed in pairs of short blocks instead: ``block`` training steps of the rule, the same steps (same batches)
+of its backprop baseline, and the same number of steps of each one's matrix products alone
+(benchmarks.gemm.Products, preallocated operands), back to back (about a tenth of a second), the order
+rotating from pair to pair. Each pair gives a ratio (rule / baseline, rule's products / baseline's
+products, products / rule: the fraction of the GEMM-bound the rule reaches); the figures are the medians
+over the pairs, with their spread (quartiles, range, and the medians of the first and the second half).
+The steps are tpnb.train.train_steps, the shared training loop's own inner part, on the shuffled
+training set, epoch after epoch.
+"""
 from __future__ import annotations
 
 import time
@@ -7,10 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks import gemm
 from tpnb.data import Dataset
 from tpnb.network import MLP
 from tpnb.rules import make_rule
-from tpnb.train import train
+from tpnb.train import DIVERGENCE_FACTOR, divergence_loss, evaluate, train_steps
 
 MAIN = [784, 256, 256, 10]
 DEEP = [784] + [256] * 5 + [10]
@@ -54,7 +67,7 @@ class Spec:
 
 SPECS = [
     Spec("backprop", MAIN, "relu", "backprop", dict(optimizer="sgd", lr=0.03), 64, min_gemm_fraction=0.75),
-    Spec("exact_tp", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0, diagnostics=False), 64, max_ratio=1.4,
+    Spec("exact_tp", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0, diagnostics=False), 64, max_ratio=1.2,
          note="per-step diagnostics off"),
     Spec("exact_tp+diagnostics", MAIN, "relu", "exact_tp", dict(alpha=0.5, eta=1.0), 64,
          note="as the studies run it: target steps, clipping and batch spread every step"),
@@ -100,33 +113,102 @@ def as_dtype(data: Dataset, dtype: str) -> Dataset:
     return Dataset(data.name, task=data.task, **cast)
 
 
+def batch_stream(n: int, batch: int, seed: int = 0):
+    """The training loop's batches, epoch after epoch: a permutation per epoch from default_rng([seed,
+    epoch]) (as tpnb.train.train), cut into index arrays of ``batch`` (the last one of an epoch shorter)."""
+    epoch = 0
+    while True:
+        epoch += 1
+        order = np.random.default_rng([seed, epoch]).permutation(n)
+        for i in range(0, n, batch):
+            yield order[i:i + batch]
+
+
 class Runner:
-    """One spec's network, rule and data, trained one timed epoch at a time by tpnb.train.train."""
+    """One spec's network, rule and data, stepped a block at a time with the training loop's inner part
+    (tpnb.train.train_steps: the batch gathering, rule.step, the diagnostics sums, the finiteness check)."""
 
     def __init__(self, spec: Spec, data: Dataset):
         self.spec, self.data = spec, data
         self.net = MLP(spec.sizes, spec.activation, seed=0, dtype=spec.dtype)
         self.rule = make_rule(spec.rule, **spec.options)
-        self.epochs, self.diverged_epoch, self.history = 0, None, None
+        self.sums, self.steps, self.feedback_blocks, self.diverged = {}, 0, 0, False
+        self.initial = self.loss(self.train_metrics())
+        begin = getattr(self.rule, "begin", None)
+        if begin is not None:      # set-up before epoch 1 (History.setup_time): not timed
+            with np.errstate(all="ignore"):
+                begin(self.net, data.x_train)
 
-    def epoch(self) -> tuple:
-        """(training seconds, feedback-epoch seconds) of one more epoch; NaN once the run diverged (a
-        diverged epoch stops early, so its time is not an epoch's)."""
-        if self.diverged_epoch is not None:
+    def train_metrics(self) -> dict:
+        """tpnb.train.evaluate on the training set, keys as in History.metrics ("train_mse", ...)."""
+        metrics = evaluate(self.net, self.data.x_train, self.data.y_train, self.data.task)
+        return {f"train_{k}": v for k, v in metrics.items()}
+
+    @staticmethod
+    def loss(metrics: dict) -> float:
+        """The training loss divergence is judged on (tpnb.train.divergence_loss)."""
+        return metrics[divergence_loss(metrics)]
+
+    def block(self, batches: list) -> tuple:
+        """(training seconds, feedback-only seconds) of the steps on ``batches``; NaN once the weights
+        stopped being finite. With ``spec.feedback_epoch`` the same samples then get one feedback-only
+        pass (seed 002's feedback epoch, a block of it)."""
+        if self.diverged:
             return float("nan"), float("nan")
-        self.epochs += 1
-        self.history = train(self.net, self.rule, self.data, epochs=1, batch_size=self.spec.batch,
-                             seed=self.epochs)
-        if self.history.diverged:
-            self.diverged_epoch = self.epochs
-            return float("nan"), float("nan")
-        feedback_seconds = 0.0
-        if self.spec.feedback_epoch:
+        x, y = self.data.x_train, self.data.y_train
+        with np.errstate(all="ignore"):
             start = time.perf_counter()
-            self.rule.pretrain_feedback(self.net, self.data.x_train, epochs=1, batch_size=self.spec.batch,
-                                        seed=100 + self.epochs)
-            feedback_seconds = time.perf_counter() - start
-        return self.history.epoch_time[1], feedback_seconds
+            steps, finite = train_steps(self.net, self.rule, x, y, batches, self.sums)
+            seconds = time.perf_counter() - start
+            self.steps += steps
+            if not finite:
+                self.diverged = True
+                return float("nan"), float("nan")
+            feedback = 0.0
+            if self.spec.feedback_epoch:
+                samples = x[np.concatenate(batches)]
+                self.feedback_blocks += 1
+                start = time.perf_counter()
+                self.rule.pretrain_feedback(self.net, samples, epochs=1, batch_size=self.spec.batch,
+                                            seed=100 + self.feedback_blocks)
+                feedback = time.perf_counter() - start
+        return seconds, feedback
+
+    def finish(self) -> dict:
+        """Training metrics after the last block; a final loss beyond DIVERGENCE_FACTOR times the initial
+        one (or not finite) counts as diverged, as in tpnb.train."""
+        metrics = self.train_metrics()
+        final = self.loss(metrics)
+        limit = DIVERGENCE_FACTOR * self.initial if self.initial > 0 else np.inf
+        if not np.isfinite(final) or final > limit:
+            self.diverged = True
+        return metrics
+
+
+def block_steps(block: int, batch: int) -> int:
+    """Steps per block: ``block`` at batch >= 64, more at smaller batches (about block x 64 samples), so
+    that a batch-1 block still lasts milliseconds."""
+    return block * max(1, 64 // batch)
+
+
+def _median(values) -> float:
+    """np.median (a NaN stays NaN: a diverged run has no time), NaN for no values."""
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def _spread(values) -> dict:
+    """Median, quartiles, range and the medians of the first and second half of per-pair ratios (None
+    when there is none, NaN when a pair is NaN, e.g. a diverged run)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return {"median": None, "iqr": None, "range": None, "halves": None}
+    if not np.all(np.isfinite(values)):
+        nan = float("nan")
+        return {"median": nan, "iqr": [nan, nan], "range": [nan, nan], "halves": [nan, nan]}
+    half = (len(values) + 1) // 2
+    return {"median": float(np.median(values)), "iqr": [float(q) for q in np.percentile(values, [25, 75])],
+            "range": [float(values.min()), float(values.max())],
+            "halves": [float(np.median(values[:half])), float(np.median(values[half:] if len(values) > 1 else values))]}
 
 
 def peak_memory(spec: Spec, data: Dataset, max_steps: int = 100) -> float:
@@ -157,40 +239,103 @@ def peak_memory(spec: Spec, data: Dataset, max_steps: int = 100) -> float:
     return (peak - base) / 2 ** 20
 
 
-def time_spec(spec: Spec, data: Dataset, epochs: int, warmup: bool, baseline: Spec | None = None) -> dict:
-    """Seconds per epoch of ``spec`` (History.epoch_time, evaluation excluded), and its ratio to ``baseline``.
+QUIET = 1.25      # a round counts when each of its blocks took <= QUIET x the fastest block of its kind
+MAX_ROUNDS = 4    # a busy machine: stop after MAX_ROUNDS x pairs rounds with the quiet ones found so far
 
-    Trains ``epochs`` epochs (+ 1 warm-up epoch that is discarded, if ``warmup``) and takes the median.
-    The ``*_raw`` lists are seconds on the samples timed (unscaled); the other figures are per 60k epoch.
-    With a baseline (backprop on the same network and batch), the two alternate epoch by epoch and the
-    ratio is the median of the per-epoch ratios: both see the same phase of a shared machine. With
-    ``spec.samples`` both use that many samples and the figures are scaled to the full training set.
+
+def quiet_rounds(rounds: list) -> list:
+    """The rounds run in the machine's fast state: each block of the round (rule, baseline, each one's
+    products alone) within QUIET times the fastest block of its kind. On the shared 2-core machine another
+    process on one core halves the BLAS speed (the products of every step slow down, the elementwise work
+    does not, so a ratio moves by tens of percent) or stalls a block many times over; only rounds with
+    both cores free are compared."""
+    fastest = {name: min(sum(r[name]) for r in rounds) for name in rounds[0]} if rounds else {}
+    return [r for r in rounds if all(sum(r[name]) <= QUIET * fastest[name] for name in fastest)]
+
+
+def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: int = 2,
+              baseline: Spec | None = None) -> dict:
+    """Seconds per epoch of ``spec``, its ratio to ``baseline`` and to its own GEMM-bound, by blocks.
+
+    Each round times, in an order that rotates from round to round, one block of ``block_steps(block,
+    batch)`` training steps of the rule, the same steps of the baseline (if given), and as many steps'
+    worth of each one's matrix products alone (benchmarks.gemm; skipped for a rule without a product list).
+    The first ``warmup`` rounds are discarded; rounds run until ``pairs`` of them are quiet (quiet_rounds:
+    the machine's fast state) or MAX_ROUNDS x pairs rounds ran. Per kept pair: ratio = rule / baseline,
+    gemm_ratio = rule's products / baseline's, gemm_fraction = rule's products / rule (and
+    baseline_gemm_fraction); each is reported as the median over the pairs with its spread (``*_spread``:
+    quartiles, range, medians of the two halves). Seconds per epoch: the median block time, per step,
+    times the steps of a full training set (len(data.x_train) / batch). With ``spec.samples`` both train
+    on that many samples. The ``*_raw`` lists are the seconds of every kept block.
     """
     n_full = len(data.x_train)
     run_data = data.subset(spec.samples, 2000 if spec.samples else None)
-    n_run = len(run_data.x_train)
-    runners = [Runner(s, as_dtype(run_data, s.dtype)) for s in (spec, baseline) if s is not None]
-    times = [[r.epoch() for r in runners] for _ in range(epochs + (1 if warmup else 0))][1 if warmup else 0:]
-    own = [train_s + feedback_s for (train_s, feedback_s), *_ in times]
-    scale = n_full / n_run
-    rule_run = runners[0]
-    # np.median, not statistics.median: a diverged run's NaN epochs must give NaN, not a sorted-past value
+    steps = block_steps(block, spec.batch)
+    specs = {"rule": spec} if baseline is None else {"rule": spec, "baseline": baseline}
+    runners = {name: Runner(s, as_dtype(run_data, s.dtype)) for name, s in specs.items()}
+    timed = {name: runner.block for name, runner in runners.items()}
+    for name, s in specs.items():
+        shapes = gemm.rule_shapes(s.rule, s.sizes, s.batch, s.options, s.feedback_epoch)
+        if shapes is not None:
+            products = gemm.Products(shapes, s.dtype)
+            timed[f"{name}_gemm"] = lambda batches, p=products: (p.run(len(batches)), 0.0)
+    names = list(timed)
+    stream = batch_stream(len(run_data.x_train), spec.batch)
+    rounds, kept, k = [], [], 0
+    while len(kept) < pairs and len(rounds) < MAX_ROUNDS * pairs and not runners["rule"].diverged:
+        batches = [next(stream) for _ in range(steps)]
+        times = {}
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            times[name] = timed[name](batches)
+        k += 1
+        if k > warmup:
+            rounds.append(times)
+            kept = quiet_rounds(rounds)
+    if runners["rule"].diverged or not kept:
+        kept = rounds
+    raw = {name: [sum(r[name]) for r in kept] for name in names}
+    feedback_raw = [r["rule"][1] for r in kept]
+    metrics = runners["rule"].finish()
+    baseline_diverged = "baseline" in runners and runners["baseline"].finish() is not None and runners["baseline"].diverged
+    diverged = runners["rule"].diverged
+    if diverged:
+        raw["rule"] = [float("nan")] * len(raw["rule"])
+    per_epoch = n_full / spec.batch / steps          # blocks per full training set
+    rule = np.asarray(raw["rule"])
     result = {
         "name": spec.name, "network": spec.network, "sizes": spec.sizes, "rule": spec.rule,
         "options": spec.options, "batch": spec.batch, "dtype": spec.dtype, "baseline": spec.baseline,
-        "note": spec.note, "samples_timed": n_run, "extrapolated": n_run != n_full,
-        "epochs_timed": len(times), "warmup_discarded": warmup,
-        "epoch_times_raw": [t[0][0] for t in times], "feedback_epoch_times_raw": [t[0][1] for t in times],
-        "train_seconds": float(np.median([t[0][0] for t in times])) * scale,
-        "feedback_epoch_seconds": float(np.median([t[0][1] for t in times])) * scale,
-        "seconds_per_epoch": float(np.median(own)) * scale,
-        "final_train_acc": rule_run.history.metrics.get("train_acc", [None])[-1],
-        "diverged_epoch": rule_run.diverged_epoch,
-        "ratio": None,
+        "note": spec.note, "samples_timed": len(run_data.x_train), "extrapolated": len(run_data.x_train) != n_full,
+        "pairs": len(kept), "pairs_wanted": pairs, "rounds": len(rounds), "block_steps": steps,
+        "warmup_pairs_discarded": warmup,
+        "rounds_raw": [{name: sum(t) for name, t in r.items()} for r in rounds],
+        "block_times_raw": raw["rule"], "feedback_block_times_raw": feedback_raw,
+        "seconds_per_epoch": _median(rule) * per_epoch,
+        "feedback_epoch_seconds": _median(feedback_raw) * per_epoch if spec.feedback_epoch else 0.0,
+        "final_train_acc": metrics.get("train_acc"),
+        "diverged": diverged,
+        "ratio": None, "ratio_spread": None, "gemm_ratio": None, "gemm_ratio_spread": None,
+        "gemm_fraction": None, "gemm_fraction_spread": None, "gemm_bound_seconds": None,
+        "baseline_gemm_fraction": None,
     }
-    if baseline is not None:
-        base = [sum(t[1]) for t in times]
-        result["baseline_epoch_times_raw"] = base
-        ratio = float(np.median([o / b for o, b in zip(own, base)]))
-        result["ratio"] = ratio if np.isfinite(ratio) else None
+    result["train_seconds"] = result["seconds_per_epoch"] - result["feedback_epoch_seconds"]
+    if "rule_gemm" in raw:
+        result["gemm_block_times_raw"] = raw["rule_gemm"]
+        result["gemm_bound_seconds"] = _median(raw["rule_gemm"]) * per_epoch
+        result["gemm_fraction_spread"] = _spread(np.asarray(raw["rule_gemm"]) / rule)
+        result["gemm_fraction"] = result["gemm_fraction_spread"]["median"]
+    if "baseline" in runners:
+        base = np.asarray(raw["baseline"])
+        result["baseline_block_times_raw"] = raw["baseline"]
+        result["ratio_spread"] = _spread(rule / base)
+        result["ratio"] = result["ratio_spread"]["median"]
+        if "baseline_gemm" in raw:
+            result["baseline_gemm_fraction"] = _spread(np.asarray(raw["baseline_gemm"]) / base)["median"]
+            if "rule_gemm" in raw:
+                result["gemm_ratio_spread"] = _spread(np.asarray(raw["rule_gemm"]) / np.asarray(raw["baseline_gemm"]))
+                result["gemm_ratio"] = result["gemm_ratio_spread"]["median"]
+    if diverged:
+        result["ratio"] = result["gemm_fraction"] = None
+    if baseline_diverged or (result["ratio"] is not None and not np.isfinite(result["ratio"])):
+        result["ratio"] = None
     return result

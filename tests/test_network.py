@@ -215,3 +215,45 @@ def test_a_list_input_is_converted(method):
 def test_non_numeric_input_is_refused(x, message):
     with pytest.raises(TypeError, match=message):
         MLP([3, 4, 2], seed=0)(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "leaky_relu"])
+def test_forward_and_call_are_the_plain_formulas_bit_for_bit(dtype, activation):
+    """forward: x_l = [h_{l-1}; 1], u_l = x_l @ W_l.T (the bias inside the product); __call__: h @ W.T + b.
+    The input is cast to the network's dtype once (float64 data into a float32 network)."""
+    net = MLP([5, 7, 6, 3], activation, seed=2, dtype=dtype)
+    x = inputs(net, batch=9, seed=4)                                  # float64 data
+    fp = net.forward(x)
+    h = x.astype(dtype)
+    for l, w in enumerate(net.weights):
+        x_l = np.hstack([h, np.ones((len(h), 1), dtype)])
+        np.testing.assert_array_equal(fp.xs[l], x_l)
+        assert fp.xs[l].dtype == dtype and fp.us[l].dtype == dtype
+        np.testing.assert_array_equal(fp.us[l], x_l @ w.T)
+        h = net.activation(fp.us[l])
+    h = x.astype(dtype)
+    for l, w in enumerate(net.weights):
+        h = h @ w[:, :-1].T + w[:, -1]
+        if l < net.depth - 1:
+            h = net.activation(h)
+    np.testing.assert_array_equal(net(x), h)
+
+
+def test_forward_records_fresh_arrays_every_call():
+    """Rules keep forward passes (before / after a step): a later call must not overwrite an earlier one."""
+    net = MLP([4, 6, 3], seed=0)
+    x = inputs(net)
+    first = net.forward(x)
+    kept = [a.copy() for a in first.xs + first.us]
+    net.weights[0] += 1.0
+    net.forward(x)
+    for a, b in zip(first.xs + first.us, kept):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_with_bias_casts_in_the_same_copy():
+    h = np.arange(6.0).reshape(3, 2)
+    out = with_bias(h, np.float32)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [[0, 1, 1], [2, 3, 1], [4, 5, 1]])

@@ -104,3 +104,77 @@ def test_make_optimizer():
     assert isinstance(make_optimizer("adam", lr=1e-2), Adam)
     with pytest.raises(ValueError, match="rmsprop_xyz"):
         make_optimizer("rmsprop_xyz")
+
+
+# ---------------------------------------------------------------------- in place, bit for bit the formulas
+
+def plain_steps(name, options, params, grads_per_step):
+    """The formulas of the optimisers' docstrings, evaluated with temporaries (the reference)."""
+    params = [p.copy() for p in params]
+    lr = options.get("lr")
+    if name == "sgd":
+        momentum = options.get("momentum", 0.0)
+        velocity = [np.zeros_like(p) for p in params]
+        for grads in grads_per_step:
+            for i, g in enumerate(grads):
+                if momentum == 0:
+                    params[i] -= lr * g
+                else:
+                    velocity[i] *= momentum
+                    velocity[i] += g
+                    params[i] -= lr * velocity[i]
+        return params
+    b1, b2, eps = options.get("beta1", 0.9), options.get("beta2", 0.999), options.get("eps", 1e-8)
+    m, v = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    for t, grads in enumerate(grads_per_step, start=1):
+        step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        for i, g in enumerate(grads):
+            m[i] *= b1
+            m[i] += (1 - b1) * g
+            v[i] *= b2
+            v[i] += (1 - b2) * g * g
+            params[i] -= step * m[i] / (np.sqrt(v[i]) + eps)
+    return params
+
+
+@pytest.mark.parametrize("name, options", [("sgd", dict(lr=0.03)), ("sgd", dict(lr=np.float64(0.03))),
+                                           ("sgd", dict(lr=0.1, momentum=0.9)), ("adam", dict(lr=2e-3)),
+                                           ("adam", dict(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6))])
+@pytest.mark.parametrize("param_dtype, grad_dtype", [(np.float64, np.float64), (np.float32, np.float32),
+                                                     (np.float32, np.float64), (np.float64, np.float32)])
+def test_in_place_updates_are_the_formulas_bit_for_bit(name, options, param_dtype, grad_dtype):
+    rng = np.random.default_rng(5)
+    params = [rng.normal(size=(4, 6)).astype(param_dtype), rng.normal(size=(3, 5)).astype(param_dtype)]
+    grads_per_step = [[(rng.normal(size=p.shape) * 10.0 ** rng.uniform(-3, 3)).astype(grad_dtype) for p in params]
+                      for _ in range(4)]
+    expected = plain_steps(name, options, params, grads_per_step)
+    opt = make_optimizer(name, **options)
+    ids = [id(p) for p in params]
+    for grads in grads_per_step:
+        copies = [g.copy() for g in grads]
+        opt.update(params, grads)
+        for g, c in zip(grads, copies):
+            np.testing.assert_array_equal(g, c)                        # gradients are left alone
+    assert [id(p) for p in params] == ids
+    for p, e in zip(params, expected):
+        assert p.dtype == e.dtype
+        np.testing.assert_array_equal(p, e)
+
+
+@pytest.mark.parametrize("name, options", [("sgd", dict(lr=0.1)), ("sgd", dict(lr=0.1, momentum=0.5)),
+                                           ("adam", dict(lr=1e-2))])
+def test_scratch_buffers_are_reused_and_remade_for_new_shapes(name, options):
+    opt = make_optimizer(name, **options)
+    params, grads = params_and_grads(6, steps=2)
+
+    def scratch_ids():
+        return [id(a) for entry in opt._scratch.arrays for a in (entry if isinstance(entry, tuple) else (entry,))]
+
+    opt.update(params, grads[0])
+    first = scratch_ids()
+    opt.update(params, grads[1])
+    assert scratch_ids() == first
+    if name == "sgd" and not options.get("momentum"):     # stateless: the same optimiser on other shapes
+        other = [np.ones((2, 2))]
+        opt.update(other, [np.ones((2, 2))])
+        np.testing.assert_array_equal(other[0], np.full((2, 2), 0.9))

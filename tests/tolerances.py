@@ -11,15 +11,21 @@ with ``scale`` the size of the terms whose rounding reaches the compared value:
 
 - one product or sum: ``abs_matmul(a, b)`` = |a| @ |b|, the componentwise bound of a dot product
   (|fl(a @ b) - a @ b| <= n u |a| @ |b| for inner dimension n, u = eps / 2);
-- a forward pass: ``forward_error_scale``, that bound carried through the layers;
+- a forward pass: ``forward_error_scale``, that bound carried through the layers; backprop's gradients:
+  ``backward_error_scale``, the same backwards;
 - a whole learning step (many intermediate sums, divisions by small denominators): ``sensitivity``, how far
   the step moves when every input is perturbed by a small relative amount. By backward stability each
   implementation computes the exact step of inputs perturbed by a few eps relative, so their difference is
   bounded by this sensitivity times eps; a near-zero denominator (a large, ill-conditioned weight) shows up
-  as a large sensitivity, and only there does the tolerance grow.
+  as a large sensitivity, and only there does the tolerance grow. Perturbations cannot show a cancellation
+  that holds for every input (a formula rearranged algebraically in one implementation, a residual that is
+  zero by construction in one and a rounding residue in the other): the tests that compare such
+  implementations multiply by the condition of those terms too (tests/rules/test_exact_tp.py,
+  tests/rules/test_random_direction_tp.py).
 
 ``factor`` counts the rounding steps (e.g. the inner dimension of the products) with a safety margin; each
-use states which terms cancel.
+use states which terms cancel. An angle between two arrays that agree up to rounding is not 0 but up to
+``parallel_angle_degrees``: arccos is ill-conditioned at 1.
 """
 from __future__ import annotations
 
@@ -88,6 +94,28 @@ def forward_error_scale(net, x: np.ndarray, weights=None) -> np.ndarray:
         local = abs_matmul(fp.xs[l], w.T)
         scale = local if scale is None else local + lip * abs_matmul(scale, w[:, :-1].T)
     return scale
+
+
+def backward_error_scale(net, fp, delta) -> list:
+    """Per layer, the size of the terms of backprop's gradient dL/dW_l = delta_l^T x_l from delta = dL/du_L
+    (B, n_L), a list of (n_l, d_l + 1) arrays: the backward recursion with absolute values,
+    |delta_{l-1}| = (|delta_l| |W_l[:, :-1]|) |f'(u_{l-1})|, scale_l = |delta_l|^T |x_l|. Two ways of computing
+    such a gradient (a chain of products in another order, a feedback matrix that equals the chain) differ
+    by about (depth x width) eps times this."""
+    d = np.abs(delta)
+    scales = [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        scales[l] = abs_matmul(d.T, fp.xs[l])
+        if l > 0:
+            d = abs_matmul(d, net.weights[l][:, :-1]) * np.abs(net.activation.derivative(fp.us[l - 1]))
+    return scales
+
+
+def parallel_angle_degrees(size: int) -> float:
+    """The largest angle (degrees) that an angle diagnostic, arccos(<a, b> / (|a| |b|)), may report for two
+    arrays of ``size`` entries that are parallel up to rounding: their cosine carries c eps with
+    c = 4 (size + 8), and near 1 arccos turns that into sqrt(2 c eps) radians (about 1e-5 degrees, not 0)."""
+    return float(np.degrees(np.sqrt(2 * 4 * (size + 8) * EPS)))
 
 
 def _perturbed(arrays, rel: float, rng):

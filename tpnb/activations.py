@@ -7,10 +7,39 @@ Every activation provides
 - ``target(u, x_target, margin)``: a pre-activation target u' with f(u') = x' exactly, chosen as close
   to the current pre-activation u as the activation allows (identity on invertible activations);
 - ``invertible``: True when f is a bijection onto its image (random-direction TP needs this).
+
+Speed. Every method makes one output array and no more temporaries than it needs; derivatives have the
+dtype of u (float32 stays float32). Piecewise choices avoid ``np.where``, which branches on every
+element: on a random mask (a ReLU layer's signs) it costs about 5 ns per element, ten times a ufunc pass.
+Where a min / max says the same (leaky ReLU, x + relu inverse) it is used; otherwise ``select`` picks by
+bit masks. Both give np.where's results bit for bit, signed zeros, infinities and NaN included.
 """
 from __future__ import annotations
 
 import numpy as np
+
+_BITS = {np.dtype(np.float64): np.int64, np.dtype(np.float32): np.int32}
+
+
+def select(condition: np.ndarray, a: np.ndarray, b) -> np.ndarray:
+    """np.where(condition, a, b), bit for bit, without a branch per element: b ^ ((a ^ b) & mask) on the
+    bit patterns, mask all ones where condition holds. For a float32/float64 array ``a`` and ``b`` a
+    number that keeps a's dtype or an array of a's dtype and shape; anything else goes to np.where."""
+    bits = _BITS.get(getattr(a, "dtype", None))
+    if bits is None or np.shape(condition) != a.shape:
+        return np.where(condition, a, b)
+    if isinstance(b, np.ndarray):
+        same = b.dtype == a.dtype and b.shape == a.shape
+    else:                                   # a number: np.where's result must keep a's dtype
+        same = np.ndim(b) == 0 and np.result_type(a, b) == a.dtype
+    if not same:
+        return np.where(condition, a, b)
+    b_bits = np.asarray(b, dtype=a.dtype).view(bits)
+    mask = np.subtract(0, condition, dtype=bits)            # -1 (all bits set) where condition, else 0
+    out = np.bitwise_xor(a.view(bits), b_bits)
+    out &= mask
+    out ^= b_bits
+    return out.view(a.dtype)
 
 
 class Activation:
@@ -73,7 +102,7 @@ class ReLU(Activation):
     def target(self, u, x_target, margin=0.0):
         # seed 000: x'_j > 0 -> u'_j = x'_j (linear part);  x'_j = 0 and u_j <= 0 -> u'_j = u_j (already off);
         #           x'_j = 0 and u_j > 0 -> u'_j = -m (push just past the kink, margin m >= 0).
-        return np.where(x_target > 0, x_target, np.where(u <= 0, u, -margin))
+        return select(x_target > 0, x_target, select(u <= 0, u, -margin))
 
 
 class LeakyReLU(Activation):
@@ -85,13 +114,16 @@ class LeakyReLU(Activation):
         self.slope = slope
 
     def __call__(self, u):
-        return np.where(u > 0, u, self.slope * u)
+        out = u * self.slope
+        return np.maximum(u, out, out=out)              # u > 0: u >= slope u;  u <= 0: slope u >= u
 
     def derivative(self, u):
-        return np.where(u > 0, 1.0, self.slope)
+        out = (u > 0).astype(u.dtype)
+        return np.maximum(out, self.slope, out=out)     # 1 or slope
 
     def inverse(self, x):
-        return np.where(x > 0, x, x / self.slope)
+        out = x / self.slope
+        return np.minimum(x, out, out=out)              # x > 0: x <= x / slope;  x <= 0: x / slope <= x
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
@@ -102,13 +134,18 @@ class XPlusReLU(Activation):
     name = "x_plus_relu"
 
     def __call__(self, u):
-        return u + np.maximum(u, 0.0)
+        out = np.maximum(u, 0.0)
+        out += u
+        return out
 
     def derivative(self, u):
-        return np.where(u > 0, 2.0, 1.0)
+        out = (u > 0).astype(u.dtype)
+        out += 1.0                                      # 2 or 1
+        return out
 
     def inverse(self, x):
-        return np.where(x > 0, 0.5 * x, x)
+        out = 0.5 * x
+        return np.minimum(x, out, out=out)              # x > 0: x / 2;  x <= 0: x
 
 
 class _Bounded(Activation):
@@ -128,7 +165,9 @@ class Tanh(_Bounded):
         return np.tanh(u)
 
     def derivative(self, u):
-        return 1.0 - np.tanh(u) ** 2
+        out = np.tanh(u)
+        np.square(out, out=out)
+        return np.subtract(1.0, out, out=out)           # 1 - tanh(u)^2
 
     def inverse(self, x):
         return np.arctanh(x)
@@ -139,11 +178,17 @@ class Sigmoid(_Bounded):
     lower, upper = 0.0, 1.0
 
     def __call__(self, u):
-        return 0.5 * (1.0 + np.tanh(0.5 * u))  # overflow-free logistic
+        out = 0.5 * u
+        np.tanh(out, out=out)
+        out += 1.0
+        out *= 0.5
+        return out                                      # 0.5 (1 + tanh(u / 2)): overflow-free logistic
 
     def derivative(self, u):
         s = self(u)
-        return s * (1.0 - s)
+        out = np.subtract(1.0, s)
+        out *= s
+        return out                                      # s (1 - s)
 
     def inverse(self, x):
         return np.log(x) - np.log1p(-x)

@@ -12,9 +12,12 @@ import numpy as np
 
 from .losses import get_loss
 from .network import MLP, with_bias
+from .rules.angles import angle_diagnostics
 from .rules.backprop import backward
-from .rules.feedback import angle_degrees, local_gradients
 from .rules.gnt import gnt_targets
+from .rules.local_losses import local_gradients
+from .rules.protocol import layer_key
+from .rules.targets import output_error, output_target
 
 
 def active_units(net: MLP, x: np.ndarray) -> list:
@@ -54,16 +57,12 @@ def update_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = 
     with np.errstate(all="ignore"):
         trial_rule.step(trial_net, x, y)
     change = [new - old for new, old in zip(trial_net.weights, net.weights)]
-    fp = net.forward(x)
-    gradient = get_loss(loss).gradient(fp.output, y)                 # dL/du_L of the batch-mean loss
-    grads = backward(net, fp, gradient)
-    u_target = fp.output - gnt_beta * len(x) * gradient              # per-sample step u - beta dl/du
+    fp, loss = net.forward(x), get_loss(loss)
+    grads = backward(net, fp, loss.gradient(fp.output, y))          # dL/dW of the batch-mean loss
+    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y))
     gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
-    out = {}
-    for l, (d, g, n) in enumerate(zip(change, grads, gnt)):
-        out[f"angle_bp_{l + 1}"] = angle_degrees(d, -g)
-        out[f"angle_gnt_{l + 1}"] = angle_degrees(d, -n)
-    return out
+    return {**angle_diagnostics(change, [-g for g in grads], "angle_bp"),
+            **angle_diagnostics(change, [-n for n in gnt], "angle_gnt")}
 
 
 class Probe:
@@ -82,10 +81,10 @@ class Probe:
     def __call__(self, epoch: int, net: MLP, history) -> None:
         record = {"epoch": epoch}
         active = active_units(net, self.x)
-        for l, act in enumerate(active):
-            record.update({f"{k}_{l + 1}": v for k, v in unit_states(act).items()})
+        for l, act in enumerate(active, start=1):
+            record.update({layer_key(k, l): v for k, v in unit_states(act).items()})
             if self._previous is not None:
-                record.update({f"{k}_{l + 1}": v for k, v in switches(self._previous[l], act).items()})
+                record.update({layer_key(k, l): v for k, v in switches(self._previous[l - 1], act).items()})
         self._previous = active
         if self.x_fit is not None:
             record["linearity_r2"] = linearity_r2(net, self.x_fit, self.x_eval)

@@ -18,9 +18,10 @@ INITS = ("he", "xavier", "lecun")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def with_bias(h: np.ndarray) -> np.ndarray:
-    """(batch, d) -> (batch, d + 1) with a trailing column of ones."""
-    out = np.empty((h.shape[0], h.shape[1] + 1), dtype=h.dtype)
+def with_bias(h: np.ndarray, dtype=None) -> np.ndarray:
+    """(batch, d) -> (batch, d + 1) with a trailing column of ones, in ``dtype`` (default h's; the cast
+    and the copy are one pass)."""
+    out = np.empty((h.shape[0], h.shape[1] + 1), dtype=h.dtype if dtype is None else dtype)
     out[:, :-1] = h
     out[:, -1] = 1.0
     return out
@@ -112,14 +113,13 @@ class MLP:
         x = self.check_input(x)
         weights = self.weights if weights is None else weights
         xs, us = [], []
-        h = x.astype(self.dtype, copy=False)
+        x_l = with_bias(x, self.dtype)                  # cast and bias column in one copy
         for l, w in enumerate(weights):
-            x_l = with_bias(h)
             u = x_l @ w.T
             xs.append(x_l)
             us.append(u)
             if l < len(weights) - 1:
-                h = self.activation(u)
+                x_l = with_bias(self.activation(u))
         return ForwardPass(xs, us)
 
     def __call__(self, x: np.ndarray, weights=None) -> np.ndarray:
@@ -128,7 +128,8 @@ class MLP:
         weights = self.weights if weights is None else weights
         h = x.astype(self.dtype, copy=False)
         for l, w in enumerate(weights):
-            h = h @ w[:, :-1].T + w[:, -1]
+            h = h @ w[:, :-1].T
+            h += w[:, -1]
             if l < len(weights) - 1:
                 h = self.activation(h)
         return h

@@ -1,11 +1,9 @@
-"""Tests for benchmarks.gemm: the product lists behind the GEMM-bound epoch times."""
+"""Tests for benchmarks.gemm: the product lists behind the GEMM-bound figures."""
+import numpy as np
 import pytest
 
-from benchmarks.gemm import backprop_shapes, ddtp_linear_shapes, gemm_bound
-
-
-def macs(shapes):
-    return sum(m * k * n for _, m, k, n in shapes)
+from benchmarks.gemm import (Products, backprop_shapes, ddtp_linear_shapes, exact_tp_shapes, gemm_bound, macs,
+                             rule_shapes)
 
 
 @pytest.mark.parametrize("sizes, batch", [([784, 256, 256, 10], 64), ([5, 7, 3], 4)])
@@ -13,6 +11,14 @@ def test_backprop_shapes_count_forward_gradient_and_backward_products(sizes, bat
     layers = list(zip(sizes[:-1], sizes[1:]))
     expected = sum(2 * batch * (d + 1) * n for d, n in layers) + sum(batch * n * d for d, n in layers[1:])
     assert macs(backprop_shapes(sizes, batch)) == expected
+
+
+def test_exact_tp_is_backprop_plus_a_forward_through_the_layers_above_the_first():
+    sizes, batch = [784, 256, 256, 10], 64
+    extra = sum(batch * (d + 1) * n for d, n in zip(sizes[1:-1], sizes[2:]))
+    assert macs(exact_tp_shapes(sizes, batch)) == macs(backprop_shapes(sizes, batch)) + extra
+    assert macs(exact_tp_shapes(sizes, batch)) / macs(backprop_shapes(sizes, batch)) == pytest.approx(1.113, abs=1e-3)
+    assert exact_tp_shapes(sizes, batch, input_rule="pinv") is None
 
 
 def test_ddtp_linear_shapes_stack_the_noisy_partial_forwards():
@@ -24,6 +30,29 @@ def test_ddtp_linear_shapes_stack_the_noisy_partial_forwards():
     # L - 1 partial forwards through layers i+1..L cost what sum_i (L - 1 - i) separate products cost
     separate = sum(batch * sizes[l] * sizes[l + 1] for i in range(5) for l in range(i + 1, 6))
     assert macs(stacked) == 2 * separate
+    assert len(shapes) == 78      # the BLAS calls of one step + one feedback-only step (counted with a shim)
+
+
+@pytest.mark.parametrize("rule, options, calls", [
+    ("dfa", dict(angles=False), 8), ("dfa", dict(angles=True), 13), ("gtp", dict(steps=10, angles=False), 24),
+    ("dtp", dict(angles=False), 42), ("dtpdrl", dict(angles=False), 77), ("ddtp_rhl", dict(angles=False), 77),
+    ("random_direction_tp", dict(directions=16), 41), ("gnt", dict(angles=False), 326)])
+def test_product_lists_have_the_counted_number_of_products(rule, options, calls):
+    """Counts of a real step's BLAS calls (an LD_PRELOAD shim on cblas_*gemm/gemv/syrk), per benchmark net."""
+    sizes, batch = {"dfa": ([784, 256, 256, 10], 64), "gtp": ([784, 100, 10], 64),
+                    "random_direction_tp": ([784, 256, 256, 10], 64), "gnt": ([784, 64, 64, 10], 64)}.get(
+        rule, ([784] + [256] * 5 + [10], 128))
+    shapes = rule_shapes(rule, sizes, batch, options)
+    assert sum(s[4] if len(s) > 4 else 1 for s in shapes) == calls
+
+
+def test_products_run_the_list_on_preallocated_operands():
+    products = Products([("a", 4, 5, 6), ("b", 3, 2, 7, 5)], dtype="float32")
+    assert products.run(3) > 0
+    a, b, out = products.calls[1]
+    assert a.shape == (5, 3, 2) and b.shape == (5, 2, 7) and out.dtype == np.float32
+    np.testing.assert_allclose(out, a @ b, rtol=1e-6)
+    assert macs(products.shapes) == 4 * 5 * 6 + 5 * 3 * 2 * 7
 
 
 def test_gemm_bound_sums_the_timed_products_over_the_steps():

@@ -92,3 +92,21 @@ def exact_tp_options(draw, variants=True):
         options["input_rule"] = draw(st.sampled_from(("mean", "pinv")))
         options["weight_rule"] = draw(st.sampled_from(("mean", "joint")))
     return options
+
+
+@st.composite
+def random_direction_options(draw):
+    """Keyword options of RandomDirectionTP: every factor and distribution, k in 1..4 directions, eta default or
+    drawn, ridge default or drawn (least_squares), cap None or drawn, every output target, a drawn seed."""
+    options = {"factor": draw(st.sampled_from(("as_written", "derived", "least_squares"))),
+               "directions": draw(st.integers(1, 4)),
+               "distribution": draw(st.sampled_from(("gaussian", "sphere", "coordinate"))),
+               "seed": draw(st.integers(0, 2 ** 31 - 1))}
+    if draw(st.booleans()):
+        options["eta"] = draw(floats(0.05, 1.5))
+    if options["factor"] == "least_squares" and draw(st.booleans()):
+        options["ridge"] = draw(floats(1e-4, 1.0))
+    cap = draw(st.one_of(st.none(), floats(0.3, 5.0)))
+    if cap is not None:
+        options["cap"] = cap
+    return output_target_options(draw, options)

@@ -7,10 +7,12 @@ from tpnb.data.dataset import Dataset
 from tpnb.losses import get_loss
 from tpnb.network import MLP
 from tpnb.rules import (DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, DifferenceTP, InverseTP, make_rule)
-from tpnb.rules.feedback import hidden_activations, output_jacobians
+from tpnb.rules.jacobians import output_jacobians
+from tpnb.rules.local_losses import hidden_activations
 from tpnb.rules.gnt import gnt_targets
 from tpnb.train import train
 from problems import random_problem
+from tolerances import abs_matmul, assert_close_conditioned
 
 VARIANTS = ["dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control"]
 
@@ -31,7 +33,7 @@ def test_feedback_shapes_and_diagnostics(name, shapes):
     rule = make_rule(name, rhl_width=16, lr=0.01)
     diagnostics = rule.step(net, x, y)
     assert [q.shape for q in rule.Q] == shapes
-    expected = ({f"rec_loss_{i}" for i in (1, 2)} | {f"target_step_{i}" for i in (1, 2)}
+    expected = ({f"rec_loss_{i}" for i in (1, 2)} | {f"target_step_{i}" for i in (2, 3)}
                 | {f"update_{l}" for l in (1, 2, 3)} | {f"angle_bp_{l}" for l in (1, 2, 3)})
     assert set(diagnostics) == expected
     assert all(np.isfinite(v) for v in diagnostics.values())
@@ -46,7 +48,9 @@ def test_output_target_and_last_layer_update():
         rule = DDTPLinear(beta=0.25, loss=loss)
         grads, _, fp, e = rule.directions(net, x, y)
         bp_last = e.T @ fp.xs[-1] / len(x)
-        np.testing.assert_allclose(grads[-1], 0.25 * bp_last, rtol=1e-12, atol=1e-14)
+        # -(u' - u)^T x / B with u' = u - beta e: u' - u cancels terms |u| + beta |e|, then the batch sum
+        scale = abs_matmul((np.abs(fp.output) + 0.25 * np.abs(e)).T, fp.xs[-1]) / len(x)
+        assert_close_conditioned(grads[-1], 0.25 * bp_last, scale, 4.0 * (max(net.sizes) + len(x) + 8))
 
 
 def test_tp_with_exact_inverses_approximates_gn_targets():
@@ -70,8 +74,21 @@ def test_tp_with_exact_inverses_piecewise_linear_is_exact_for_small_beta():
     net, x, y = problem((5, 5, 5, 5), "leaky_relu", batch=6)
     fp = net.forward(x)
     u_target = fp.output - 1e-4 * (fp.output - y)
-    for a, b in zip(InverseTP(beta=1e-4).targets(net, fp, u_target), gnt_targets(net, fp, u_target)):
-        np.testing.assert_allclose(a, b, atol=1e-10)
+    jacobians = output_jacobians(net, fp)
+    inverse_targets = InverseTP(beta=1e-4).targets(net, fp, u_target)
+    for i, (a, b) in enumerate(zip(inverse_targets, gnt_targets(net, fp, u_target))):
+        # rounding: h + g(u') - g(h_{i+1}) cancels the two inverse images (solves with the layers above, each
+        # carrying eps cond(W) relative, and the inverse activations between them, cond(f') = 1 / slope),
+        # h + J^+ du the Gram pseudo-inverse's eps cond(J)^2 relative
+        h = np.abs(fp.xs[i + 1][:, :-1])
+        slopes = [np.abs(net.activation.derivative(fp.us[l])) for l in range(i + 1, net.depth - 1)]
+        chain = (np.prod([np.linalg.cond(net.weights[l][:, :-1]) for l in range(i + 1, net.depth)])
+                 * np.prod([s.max() / s.min() for s in slopes]))
+        sigma = np.linalg.svd(jacobians[i], compute_uv=False)
+        cond_j = ((sigma[:, 0] / sigma[:, -1]) ** 2)[:, None]
+        rows = lambda v: np.linalg.norm(v, axis=1, keepdims=True)      # a solve's rounding is normwise
+        scale = (rows(h) + rows(a) + rows(b)) * chain + cond_j * rows(b - fp.xs[i + 1][:, :-1])
+        assert_close_conditioned(a, b, scale, 4.0 * (max(net.sizes) + 8), err_msg=f"layer {i + 1}")
 
 
 def test_inverse_tp_needs_square_layers_and_an_invertible_activation():
@@ -91,8 +108,16 @@ def test_ddtp_linear_with_pseudo_inverse_feedback_gives_gnt_targets():
     for q, jac in zip(rule.Q, output_jacobians(net, fp)):
         q[:, :-1] = np.linalg.pinv(jac[0])
     u_target = fp.output - 0.3 * (fp.output - y)
-    for a, b in zip(rule.targets(net, fp, u_target), gnt_targets(net, fp, u_target)):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for i, (a, b, q, jac) in enumerate(zip(rule.targets(net, fp, u_target), gnt_targets(net, fp, u_target), rule.Q,
+                                           output_jacobians(net, fp))):
+        # rounding: h + Q [u'; 1] - Q [u; 1] cancels terms |Q| (|u'| + |u| + 2); J^+ (both SVD's and the
+        # Gram pseudo-inverse's) carries eps cond(J)^2 relative
+        h = np.abs(fp.xs[i + 1][:, :-1])
+        sigma = np.linalg.svd(jac[0], compute_uv=False)
+        terms = abs_matmul(np.abs(u_target) + np.abs(fp.output) + 2.0, q[:, :-1].T) + 2 * np.abs(q[:, -1])
+        step = np.linalg.norm(b - fp.xs[i + 1][:, :-1], axis=1, keepdims=True)
+        scale = h + terms + (sigma[0] / sigma[-1]) ** 2 * step
+        assert_close_conditioned(a, b, scale, 4.0 * (max(net.sizes) + 8), err_msg=f"layer {i + 1}")
 
 
 @pytest.mark.parametrize("cls, options", [(DDTPLinear, {}), (DTPDRL, dict(feedback_activation="identity"))])

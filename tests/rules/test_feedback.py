@@ -1,9 +1,13 @@
-"""Tests for tpnb.rules.feedback: the helpers shared by the published TP rules."""
+"""Tests for tpnb.rules.jacobians and tpnb.rules.local_losses: the helpers shared by the published TP rules."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from tpnb.network import MLP
-from tpnb.rules.feedback import damped_pinv_apply, hidden_activations, outputs_from_layers
+from tpnb.rules.jacobians import damped_pinv_apply
+from tpnb.rules.local_losses import hidden_activations, outputs_from_layers
+from tolerances import abs_matmul, assert_close_conditioned, lipschitz
+from strategies import examples, floats, seeds
 
 
 def reference_pinv_apply(jac, v, damping):
@@ -17,13 +21,23 @@ def reference_pinv_apply(jac, v, damping):
     return np.array(out)
 
 
-@pytest.mark.parametrize("m, n", [(3, 7), (7, 3), (5, 5), (1, 4), (4, 1)])
-@pytest.mark.parametrize("damping", [0.0, 0.3])
-def test_damped_pinv_apply_matches_the_per_sample_definition(m, n, damping):
-    rng = np.random.default_rng(m * 10 + n)
-    jac, v = rng.standard_normal((6, m, n)), rng.standard_normal((6, m))
-    np.testing.assert_allclose(damped_pinv_apply(jac, v, damping), reference_pinv_apply(jac, v, damping),
-                               rtol=1e-9, atol=1e-12)
+@examples(1)
+@given(m=st.integers(1, 7), n=st.integers(1, 7), batch=st.integers(1, 6), seed=seeds,
+       damping=st.one_of(st.just(0.0), floats(1e-3, 10.0)))
+def test_damped_pinv_apply_matches_the_per_sample_definition(m, n, batch, seed, damping):
+    rng = np.random.default_rng(seed)
+    jac, v = rng.standard_normal((batch, m, n)), rng.standard_normal((batch, m))
+    # J^T (J J^T + lam)^{-1} v (undamped: the Gram form of J^+ v, through the smaller Gram matrix) is a solve
+    # with the condition c = (sigma_max^2 + lam) / g of the Gram matrix, g its smallest eigenvalue (lam when
+    # J J^T (m > n) is singular): its rounding is about eps c times sigma_max |v| / g, the size of the
+    # result's terms; the reference's SVD J^+ only eps cond(J)
+    sigma = np.linalg.svd(jac, compute_uv=False)
+    big, small = sigma[:, 0], sigma[:, -1]
+    gram_min = (small ** 2 if (m <= n or damping == 0) else 0.0) + damping
+    condition = (big ** 2 + damping) / gram_min
+    scale = condition * big * np.linalg.norm(v, axis=1) / gram_min
+    assert_close_conditioned(damped_pinv_apply(jac, v, damping), reference_pinv_apply(jac, v, damping),
+                             scale[:, None], 4.0 * (m + n + 8))
 
 
 @pytest.mark.parametrize("shape", [(4, 9), (9, 4)])
@@ -44,13 +58,18 @@ def test_outputs_from_layers_equal_one_partial_forward_per_entry(sizes):
     entries = [rng.standard_normal((2 + i, n)) for i, n in enumerate(sizes[1:-1])]   # uneven batches
     outputs = outputs_from_layers(net, entries)
     assert len(outputs) == len(entries)
+    lip = lipschitz(net.activation)
     for i, entry in enumerate(entries):
-        h = entry
+        h, scale = entry, np.zeros_like(entry)
         for l in range(i + 1, net.depth):
-            h = h @ net.weights[l][:, :-1].T + net.weights[l][:, -1]
+            w = net.weights[l]
+            # stacked and separate products of different shapes round differently: each layer's terms
+            # |h| |W| + |b|, plus what the layer below carried through Lip(f) |W|
+            scale = abs_matmul(h, w[:, :-1].T) + np.abs(w[:, -1]) + lip * abs_matmul(scale, w[:, :-1].T)
+            h = h @ w[:, :-1].T + w[:, -1]
             if l < net.depth - 1:
                 h = np.tanh(h)
-        np.testing.assert_allclose(outputs[i], h, rtol=1e-12, atol=1e-14)
+        assert_close_conditioned(outputs[i], h, scale, 4.0 * (max(sizes) + 8))
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])

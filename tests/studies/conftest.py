@@ -2,9 +2,9 @@
 import pytest
 
 from tpnb.studies import core
-from tpnb.studies.core import study
+from tpnb.studies.core import RunSpec, study
 
-from tiny import tiny_specs
+from tiny import DATA, tiny_specs
 
 @pytest.fixture
 def tiny_study(tmp_path, monkeypatch):
@@ -28,3 +28,28 @@ def forget_cached_behaviour():
     yield
     for cache in caches:
         cache.cache_clear()
+
+
+@pytest.fixture
+def chained(tmp_path, monkeypatch):
+    """Study 'test_chain_b' picks its run from 'test_chain_a' (its dependency)."""
+    monkeypatch.setenv("TPNB_RESULTS_DIR", str(tmp_path))
+    from tpnb.studies.results import fresh_results
+
+    def a_specs(quick):
+        return [RunSpec(key=f"lr={lr}", data=DATA, sizes=(3, 2), activation="relu", rule="backprop",
+                        rule_options=dict(lr=lr), epochs=2, batch_size=8) for lr in (0.01, 0.1)]
+
+    def b_specs(quick):
+        a = fresh_results("test_chain_a", quick)
+        best = min(a.specs, key=lambda s: a[s.key].final("test_mse"))
+        return [RunSpec(key="best", data=DATA, sizes=(3, 2), activation="relu", rule="backprop",
+                        rule_options=best.rule_options, epochs=3, batch_size=8)]
+
+    for name in ("test_chain_b", "test_chain_a"):
+        core.STUDIES.pop(name, None)
+    study("test_chain_a", 1)(a_specs)
+    study("test_chain_b", 1, depends=("test_chain_a",))(b_specs)
+    yield
+    for name in ("test_chain_b", "test_chain_a"):
+        core.STUDIES.pop(name, None)

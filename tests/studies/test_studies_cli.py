@@ -62,3 +62,22 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_book_check_accepts_a_regeneration_under_way_and_nothing_else(tiny_study, capsys, monkeypatch):
+    name, _, settings = tiny_study
+    monkeypatch.setenv("TPNB_QUICK", "0")
+    assert main(["run", name, "--workers", "0", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["status", name, "--quiet", "--allow-previous"]) == 0
+    assert capsys.readouterr().out == ""                        # --quiet: nothing to say when fresh
+    settings["lr"] = 0.05                                       # two runs change: stale, not regenerating
+    assert main(["status", name, "--allow-previous"]) == 1
+    assert "STALE, 2 of 4 runs (2 missing)" in capsys.readouterr().err
+    from tpnb.studies.results import StudyResults, train_signed
+    results = StudyResults(name, quick=False)
+    spec = next(s for s in results.specs if s.key == "bp|lr=0.05|seed=0")
+    results.store(spec, train_signed(spec, 1))                  # a regeneration has started
+    assert main(["status", name, "--allow-previous"]) == 0
+    assert main(["status", name]) == 1
+    assert "regeneration under way" in capsys.readouterr().err

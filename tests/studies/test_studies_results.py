@@ -121,3 +121,18 @@ def test_final_study_refuses_missing_tuning_instead_of_training_it(tmp_path, mon
     with pytest.raises(StaleResultsError, match="teacher_tuning"):
         StudyResults("teacher_final", quick=True)
     assert not any(tmp_path.rglob("*.json"))
+
+
+def test_a_study_whose_dependency_is_being_regenerated_shows_its_previous_results(chained, capsys):
+    run_studies(["test_chain_b"], quick=False, progress=False)
+    best = load("test_chain_b", quick=False)["best"].metrics["test_mse"]
+    a = StudyResults("test_chain_a", quick=False)
+    core.STUDIES["test_chain_a"] = core.Study("test_chain_a", 2, a.study.build)   # a new version of a
+    load_a = pytest.raises(StaleResultsError, match="test_chain_a")
+    with load_a:
+        load("test_chain_b", quick=False)                    # a stale, not being regenerated: no
+    a = StudyResults("test_chain_a", quick=False)
+    a.store(a.specs[0], train_signed(a.specs[0], 2))         # its regeneration has started
+    shown = load("test_chain_b", quick=False)
+    assert shown.provisional and shown["best"].metrics["test_mse"] == best
+    assert "depends on is being regenerated" in capsys.readouterr().out

@@ -4,11 +4,9 @@ import numpy as np
 import pytest
 
 from tpnb.studies import core, runner
-from tpnb.studies.core import RunSpec, study
 from tpnb.studies.results import StudyResults, fresh_results
 from tpnb.studies.runner import run_studies, with_dependencies
 
-from tiny import DATA
 
 
 def _histories(name):
@@ -45,30 +43,6 @@ def test_a_dask_cluster_gives_the_numbers_of_local_workers(tiny_study, tmp_path,
         report = run_studies([name], quick=False, scheduler=cluster.scheduler_address, progress=False)
     assert report.trained == {name: 4}
     _same(local, _histories(name))
-
-
-@pytest.fixture
-def chained(tmp_path, monkeypatch):
-    """Study 'test_chain_b' picks its run from 'test_chain_a' (its dependency)."""
-    monkeypatch.setenv("TPNB_RESULTS_DIR", str(tmp_path))
-
-    def a_specs(quick):
-        return [RunSpec(key=f"lr={lr}", data=DATA, sizes=(3, 2), activation="relu", rule="backprop",
-                        rule_options=dict(lr=lr), epochs=2, batch_size=8) for lr in (0.01, 0.1)]
-
-    def b_specs(quick):
-        a = fresh_results("test_chain_a", quick)
-        best = min(a.specs, key=lambda s: a[s.key].final("test_mse"))
-        return [RunSpec(key="best", data=DATA, sizes=(3, 2), activation="relu", rule="backprop",
-                        rule_options=best.rule_options, epochs=3, batch_size=8)]
-
-    for name in ("test_chain_b", "test_chain_a"):
-        core.STUDIES.pop(name, None)
-    study("test_chain_a", 1)(a_specs)
-    study("test_chain_b", 1, depends=("test_chain_a",))(b_specs)
-    yield
-    for name in ("test_chain_b", "test_chain_a"):
-        core.STUDIES.pop(name, None)
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -119,3 +93,20 @@ def test_bad_worker_count_is_refused_before_anything_runs(tiny_study):
         with pytest.raises(ValueError, match="workers must be a whole number >= 0"):
             run_studies([tiny_study[0]], quick=False, workers=workers, progress=False)
     assert not any(tiny_study[1].rglob("*.json"))
+
+
+def test_a_queued_study_counts_as_being_regenerated(tiny_study, monkeypatch):
+    """Runs queued but not started: the study already keeps its previous complete results (the book shows
+    them), so a regeneration committed part-way never leaves a study that the book cannot show."""
+    name, _, settings = tiny_study
+    run_studies([name], quick=False, progress=False)
+    settings["lr"] = 0.05
+
+    def interrupted(spec, version):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "train_signed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_studies([name], quick=False, progress=False)
+    results = StudyResults(name, quick=False)
+    assert len(results.stored["previous"]) == 4 and not results.stored["complete"]

@@ -1,4 +1,5 @@
-"""Learning rules. Each has ``step(net, x, y) -> diagnostics`` that updates ``net.weights`` in place.
+"""Learning rules. Each has ``step(net, x, y) -> diagnostics`` that updates ``net.weights`` in place
+(the protocol: tpnb.rules.protocol).
 
 Every rule checks its options when it is made (a ValueError or TypeError naming the option, the value and
 what is allowed) and every ``step`` checks its batch first (tpnb.checks.training_batch: x (B, d_in) and
@@ -14,6 +15,7 @@ from .dfa import DFA
 from .gnt import GNT
 from .dtp import DDTPControl, DDTPLinear, DDTPRHL, DTP, DTPDRL, DifferenceTP, InverseTP
 from .gtp import GTP, gtp_init_variances, gtp_initialize
+from .protocol import Directions
 
 RULES = {"exact_tp": ExactTP, "backprop": Backprop, "random_direction_tp": RandomDirectionTP}
 RULES.update({cls.name: cls for cls in (DFA, GNT, DTP, DTPDRL, DDTPLinear, DDTPRHL, DDTPControl, GTP)})
@@ -30,7 +32,7 @@ def make_rule(name: str, **options):
     return cls(**options)
 
 
-__all__ = ["Backprop", "ExactTP", "RULES", "gradients", "make_rule", "per_sample_weights",
+__all__ = ["Backprop", "Directions", "ExactTP", "RULES", "gradients", "make_rule", "per_sample_weights",
            "RandomDirectionTP", "random_direction_tp", "reference_step",
            "DFA", "GNT", "DTP", "DTPDRL", "DDTPLinear", "DDTPRHL", "DDTPControl", "DifferenceTP", "InverseTP",
            "GTP", "gtp_init_variances", "gtp_initialize"]

@@ -7,6 +7,7 @@ from .. import checks
 from ..losses import get_loss
 from ..network import MLP, ForwardPass
 from ..optimizers import check_rule_options, make_optimizer
+from .protocol import norms
 
 
 def gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss) -> list:
@@ -23,6 +24,11 @@ def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
         if l > 0:
             delta = (delta @ net.weights[l][:, :-1]) * net.activation.derivative(fp.us[l - 1])
     return grads
+
+
+def bp_gradients(net: MLP, fp: ForwardPass, e: np.ndarray) -> list:
+    """Backprop gradients of mean_b l_b given per-sample output errors e = dl/du_L, (B, n_L)."""
+    return backward(net, fp, e / e.shape[0])
 
 
 class Backprop:
@@ -42,4 +48,4 @@ class Backprop:
         x, y = checks.training_batch(net, x, y)
         grads = gradients(net, x, y, self.loss)
         self.optimizer.update(net.weights, grads)
-        return {f"grad_norm_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
+        return norms("grad_norm", grads)

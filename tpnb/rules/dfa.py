@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import checks
-from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import check_rule_options, make_optimizer
-from .feedback import angle_diagnostics, bp_gradients, check_positive, check_seed, output_error
+from . import options
+from .direction_rule import DirectionRule
+from .protocol import Directions
+from .targets import output_error
 
 
-class DFA:
+class DFA(DirectionRule):
     """Direct feedback alignment.
 
     loss: "mse" or "cross_entropy". optimizer: "sgd" or "adam", with its options (lr, momentum, ...).
@@ -35,13 +35,9 @@ class DFA:
 
     def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", feedback_scale: float = 1.0,
                  seed: int = 0, angles: bool = True, **optimizer_options):
-        check_rule_options(self, optimizer, optimizer_options)
-        self.loss = get_loss(loss)
-        self.optimizer = make_optimizer(optimizer, **optimizer_options)
-        self.feedback_scale = check_positive("feedback_scale", feedback_scale)
-        self.seed = check_seed(seed)
-        checks.flag("angles", angles)
-        self.angles = bool(angles)
+        super().__init__(loss, optimizer, angles, optimizer_options)
+        self.feedback_scale = options.positive("feedback_scale", feedback_scale)
+        self.seed = options.seed(seed)
         self.feedback = None
 
     def __repr__(self):
@@ -64,24 +60,15 @@ class DFA:
             raise ValueError(f"shape mismatch: feedback matrices {[np.shape(b) for b in self.feedback]}, "
                              f"network needs {expected}")
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray):
-        """The DFA update directions (what is fed to the optimiser), the forward pass and e."""
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
+        """The DFA update directions (what is fed to the optimiser); no hidden targets."""
         self._check_feedback(net)
         fp = net.forward(x)
         e = output_error(self.loss, fp.output, y)
         batch = x.shape[0]
         grads = []
         for i, b in enumerate(self.feedback):
-            delta = (e @ b) * net.activation.derivative(fp.us[i])
-            grads.append(delta.T @ fp.xs[i] / batch)
-        grads.append(e.T @ fp.xs[-1] / batch)
-        return grads, fp, e
-
-    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
-        x, y = checks.training_batch(net, x, y)      # before the feedback matrices are drawn
-        grads, fp, e = self.directions(net, x, y)
-        diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        if self.angles:
-            diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
-        self.optimizer.update(net.weights, grads)
-        return diagnostics
+            delta = (e @ b) * net.activation.derivative(fp.us[i])         # delta_i = (e B_i) * f'(u_i)
+            grads.append(delta.T @ fp.xs[i] / batch)                      # dW_i = delta_i^T x_i / B
+        grads.append(e.T @ fp.xs[-1] / batch)                             # dW_L = e^T x_L / B
+        return Directions(grads, None, fp, e)

@@ -48,20 +48,22 @@ import numpy as np
 
 from .. import checks
 from ..activations import get_activation
-from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import OPTIMIZERS, check_rule_options, make_optimizer
-from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, check_seed,
-                       hidden_activations, local_gradients, output_error, outputs_from_layers,
-                       target_steps)
+from ..optimizers import OPTIMIZERS, make_optimizer
+from . import options
+from .angles import angle_diagnostics
+from .direction_rule import DirectionRule, step_diagnostics
 from .gnt import gnt_targets
+from .local_losses import hidden_activations, local_gradients, outputs_from_layers
+from .protocol import Directions, layer_values
+from .targets import output_error, output_target
 
 PARAMETERIZATIONS = ("layerwise", "direct_linear", "direct_rhl", "inverse")
 RECONSTRUCTIONS = ("layerwise", "drl", "control", "none")
 
 
-class DifferenceTP:
-    """The DTP family; the registered subclasses fix ``parameterization`` and ``reconstruction``.
+class DifferenceTP(DirectionRule):
+    """The DTP family; each variant below fixes ``parameterization`` and ``reconstruction``.
 
     Options (ValueError naming the option when out of range):
     beta (> 0): output target step.  loss: "mse" or "cross_entropy".
@@ -83,6 +85,13 @@ class DifferenceTP:
     parameterization = "layerwise"
     reconstruction = "layerwise"
 
+    def __init_subclass__(cls, *, name: str, parameterization: str, reconstruction: str, **kwargs):
+        """A variant of the family: its registered name and what it fixes."""
+        super().__init_subclass__(**kwargs)
+        cls.name = name
+        cls.parameterization = options.choice("parameterization", parameterization, PARAMETERIZATIONS)
+        cls.reconstruction = options.choice("reconstruction", reconstruction, RECONSTRUCTIONS)
+
     def __init__(self, *, beta: float = 0.1, loss: str = "mse", optimizer: str = "sgd",
                  feedback_optimizer: str = "sgd", feedback_lr: float = 0.01, feedback_options: dict | None = None,
                  sigma: float = 0.1, feedback_weight_decay: float = 0.0, feedback_iterations: int = 1,
@@ -91,15 +100,11 @@ class DifferenceTP:
                  rhl_width: int = 1024, seed: int = 0, angles: bool = True, gnt_angles: bool = False,
                  parameterization: str | None = None, reconstruction: str | None = None,
                  **optimizer_options):
-        check_rule_options(self, optimizer, optimizer_options)
+        super().__init__(loss, optimizer, angles, optimizer_options)
         if parameterization is not None:
-            if parameterization not in PARAMETERIZATIONS:
-                raise ValueError(f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}")
-            self.parameterization = parameterization
+            self.parameterization = options.choice("parameterization", parameterization, PARAMETERIZATIONS)
         if reconstruction is not None:
-            if reconstruction not in RECONSTRUCTIONS:
-                raise ValueError(f"unknown reconstruction {reconstruction!r}; known: {RECONSTRUCTIONS}")
-            self.reconstruction = reconstruction
+            self.reconstruction = options.choice("reconstruction", reconstruction, RECONSTRUCTIONS)
         if self.parameterization == "inverse":
             self.reconstruction = "none"
         elif self.reconstruction == "none":
@@ -108,9 +113,7 @@ class DifferenceTP:
             raise ValueError("reconstruction 'control' needs direct feedback (parameterization direct_*)")
         if self.parameterization.startswith("direct") and self.reconstruction == "layerwise":
             raise ValueError("reconstruction 'layerwise' needs parameterization 'layerwise'")
-        self.beta = check_positive("beta", beta)
-        self.loss = get_loss(loss)
-        self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        self.beta = options.positive("beta", beta)
         if feedback_options is not None and not isinstance(feedback_options, dict):
             raise checks.ArgumentTypeError(f"feedback_options must be a dict of feedback optimizer options "
                                            f"(or None), got {feedback_options!r}")
@@ -121,24 +124,22 @@ class DifferenceTP:
             allowed = [k for k in checks.keyword_names(OPTIMIZERS[feedback_optimizer].__init__) if k != "lr"]
             checks.known_options(f"feedback_options of rule {self.name!r} (feedback optimizer "
                                  f"{feedback_optimizer!r})", feedback_options, allowed)
-        checks.positive_number("feedback_lr", feedback_lr)
+        feedback_lr = options.positive("feedback_lr", feedback_lr)
         self._feedback_spec = (feedback_optimizer, dict(lr=feedback_lr, **feedback_options))
         self.feedback_optimizer = make_optimizer(feedback_optimizer, lr=feedback_lr, **feedback_options)
-        self.sigma = check_positive("sigma", sigma)
-        self.feedback_weight_decay = check_positive("feedback_weight_decay", feedback_weight_decay,
-                                                    allow_zero=True)
-        self.feedback_iterations = check_count("feedback_iterations", feedback_iterations)
-        self.pretrain_steps = check_count("pretrain_steps", pretrain_steps)
-        self.pretrain_epochs = check_count("pretrain_epochs", pretrain_epochs)
-        self.feedback_epochs = check_count("feedback_epochs", feedback_epochs)
-        self.feedback_batch_size = check_count("feedback_batch_size", feedback_batch_size, minimum=1)
+        self.sigma = options.positive("sigma", sigma)
+        self.feedback_weight_decay = options.positive("feedback_weight_decay", feedback_weight_decay,
+                                                      allow_zero=True)
+        self.feedback_iterations = options.count("feedback_iterations", feedback_iterations)
+        self.pretrain_steps = options.count("pretrain_steps", pretrain_steps)
+        self.pretrain_epochs = options.count("pretrain_epochs", pretrain_epochs)
+        self.feedback_epochs = options.count("feedback_epochs", feedback_epochs)
+        self.feedback_batch_size = options.count("feedback_batch_size", feedback_batch_size, 1)
         self.feedback_activation = get_activation(feedback_activation)
-        self.feedback_init_scale = check_positive("feedback_init_scale", feedback_init_scale)
-        self.rhl_width = check_count("rhl_width", rhl_width, minimum=1)
-        self.seed = check_seed(seed)
-        checks.flag("angles", angles)
-        checks.flag("gnt_angles", gnt_angles)
-        self.angles, self.gnt_angles = bool(angles), bool(gnt_angles)
+        self.feedback_init_scale = options.positive("feedback_init_scale", feedback_init_scale)
+        self.rhl_width = options.count("rhl_width", rhl_width, 1)
+        self.seed = options.seed(seed)
+        self.gnt_angles = options.flag("gnt_angles", gnt_angles)
         self.rng = np.random.default_rng([self.seed, 1])
         self.Q = None          # feedback weights, one per hidden layer
         self.R = self.b = None  # DDTP-RHL's fixed random feedback layer
@@ -174,8 +175,8 @@ class DifferenceTP:
             n_out = net.sizes[-1]
             self.R = rng.normal(0.0, 1.0 / np.sqrt(n_out), (self.rhl_width, n_out))
             self.b = rng.normal(0.0, 0.1, self.rhl_width)
-        name, options = self._feedback_spec
-        self.feedback_optimizer = make_optimizer(name, **options)  # a fresh state for fresh weights
+        optimizer, settings = self._feedback_spec
+        self.feedback_optimizer = make_optimizer(optimizer, **settings)  # a fresh state for fresh weights
         return self.Q
 
     def _check_feedback(self, net: MLP) -> None:
@@ -300,9 +301,9 @@ class DifferenceTP:
                           seed: int = 0) -> list:
         """Feedback-only training on x (forward weights fixed): ``epochs`` shuffled passes in batches.
         Returns the mean reconstruction loss per layer of the last epoch."""
-        check_count("epochs", epochs)
-        check_count("batch_size", batch_size, minimum=1)
-        check_seed(seed)
+        options.count("epochs", epochs)
+        options.count("batch_size", batch_size, 1)
+        options.seed(seed)
         x = checks.finite_array("inputs x", net.check_input(x))
         self._check_feedback(net)
         last = []
@@ -329,72 +330,55 @@ class DifferenceTP:
 
     # ------------------------------------------------------------------------------------- the step
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray, fp=None):
-        """Forward-weight local-loss gradients with the current feedback (no update), the hidden targets,
-        the forward pass (``fp``, computed if not given) and the per-sample output error."""
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray, fp=None) -> Directions:
+        """Forward-weight local-loss gradients with the current feedback (no update), at the forward pass
+        ``fp`` (computed if not given)."""
         fp = net.forward(x) if fp is None else fp
         e = output_error(self.loss, fp.output, y)
-        u_target = fp.output - self.beta * e
+        u_target = output_target("gradient", self.beta, fp.output, y, e)      # u'_L = u_L - beta e
         targets = self.targets(net, fp, u_target)
-        return local_gradients(net, fp, targets, u_target), targets, fp, e
+        return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
+        """``feedback_iterations`` feedback updates, then (after the ``pretrain_steps``) one forward update."""
         x, y = checks.training_batch(net, x, y)      # before the feedback weights are drawn
         self._check_feedback(net)
         fp = net.forward(x)
-        diagnostics = {}
-        losses = self.train_feedback(net, fp, self.feedback_iterations)
-        diagnostics.update({f"rec_loss_{i + 1}": v for i, v in enumerate(losses)})
+        diagnostics = layer_values("rec_loss", self.train_feedback(net, fp, self.feedback_iterations))
         self.steps_done += 1
         if self.steps_done <= self.pretrain_steps:
             return diagnostics
-        grads, targets, fp, e = self.directions(net, x, y, fp)   # feedback changed, forward weights did not
-        diagnostics.update(target_steps(targets, fp))
-        diagnostics.update({f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)})
-        if self.angles:
-            diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
+        d = self.directions(net, x, y, fp)           # feedback changed, forward weights did not
+        diagnostics.update(step_diagnostics(net, d, self.angles))
         if self.gnt_angles:
-            u_target = fp.output - self.beta * e
+            u_target = output_target("gradient", self.beta, fp.output, y, d.error)
             gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
-            diagnostics.update(angle_diagnostics(grads, gnt, prefix="angle_gnt"))
-        self.optimizer.update(net.weights, grads)
+            diagnostics.update(angle_diagnostics(d.grads, gnt, prefix="angle_gnt"))
+        self.optimizer.update(net.weights, d.grads)
         return diagnostics
 
 
-class DTP(DifferenceTP):
-    """DTP (Lee et al. 2015): layer-wise feedback g_i = tanh(Q_i [h_{i+1}; 1]), layer-wise noisy
-    reconstruction loss."""
-    name = "dtp"
-    parameterization, reconstruction = "layerwise", "layerwise"
+class DTP(DifferenceTP, name="dtp", parameterization="layerwise", reconstruction="layerwise"):
+    """DTP (Lee et al. 2015): layer-wise feedback g_i = tanh(Q_i [h_{i+1}; 1]), layer-wise reconstruction."""
 
 
-class DTPDRL(DifferenceTP):
+class DTPDRL(DifferenceTP, name="dtpdrl", parameterization="layerwise", reconstruction="drl"):
     """DTPDRL (seed 002): DTP's layer-wise feedback trained with the difference reconstruction loss."""
-    name = "dtpdrl"
-    parameterization, reconstruction = "layerwise", "drl"
 
 
-class DDTPLinear(DifferenceTP):
+class DDTPLinear(DifferenceTP, name="ddtp_linear", parameterization="direct_linear", reconstruction="drl"):
     """DDTP-linear (seed 002): direct linear feedback g_i(u_L) = Q_i [u_L; 1] trained with DRL."""
-    name = "ddtp_linear"
-    parameterization, reconstruction = "direct_linear", "drl"
 
 
-class DDTPRHL(DifferenceTP):
+class DDTPRHL(DifferenceTP, name="ddtp_rhl", parameterization="direct_rhl", reconstruction="drl"):
     """DDTP-RHL (seed 002): g_i(u_L) = Q_i [tanh(R u_L + b); 1], R, b fixed random, trained with DRL."""
-    name = "ddtp_rhl"
-    parameterization, reconstruction = "direct_rhl", "drl"
 
 
-class DDTPControl(DifferenceTP):
-    """DDTP-control (seed 002): DDTP-linear's feedback trained by reconstruction through the output
-    without the difference correction."""
-    name = "ddtp_control"
-    parameterization, reconstruction = "direct_linear", "control"
+class DDTPControl(DifferenceTP, name="ddtp_control", parameterization="direct_linear", reconstruction="control"):
+    """DDTP-control (seed 002): DDTP-linear's feedback, reconstruction through the output without the
+    difference correction."""
 
 
-class InverseTP(DifferenceTP):
+class InverseTP(DifferenceTP, name="inverse_tp", parameterization="inverse", reconstruction="none"):
     """TP with the exact inverses of the forward layers (seed 002, Condition 1): no feedback training.
     Needs square weight matrices and an invertible activation. For checking Lemma 1 and Theorem 2."""
-    name = "inverse_tp"
-    parameterization, reconstruction = "inverse", "none"

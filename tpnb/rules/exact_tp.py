@@ -31,7 +31,10 @@ import numpy as np
 
 from .. import checks
 from ..network import MLP, with_bias
-from .targets import check_output_target, output_targets
+from . import options
+from .protocol import layer_key
+from .target_steps import target_step
+from .targets import check_output_target, output_target
 
 DX_MODES = ("full", "exact")
 INPUT_RULES = ("mean", "pinv")
@@ -79,26 +82,16 @@ class ExactTP:
                  weight_rule: str = "mean", diagnostics: bool = True):
         if a is not None and alpha is not None:
             raise ValueError("give either a or alpha, not both")
-        if a is None and alpha is None:
-            alpha = 0.5
-        if a is not None:
-            checks.positive_number("a", a, allow_zero=True)
-        if alpha is not None:
-            checks.number_in("alpha", alpha, 0, 1)
-        checks.positive_number("eta", eta)
-        checks.positive_number("cap", cap, allow_none=True)
-        checks.positive_number("margin", margin, allow_zero=True)
-        checks.flag("diagnostics", diagnostics)
-        if dx_mode not in DX_MODES:
-            raise ValueError(f"unknown dx_mode {dx_mode!r}; known: {DX_MODES}")
-        check_output_target(output_target, beta)
-        if input_rule not in INPUT_RULES:
-            raise ValueError(f"unknown input_rule {input_rule!r}; known: {INPUT_RULES}")
-        if weight_rule not in WEIGHT_RULES:
-            raise ValueError(f"unknown weight_rule {weight_rule!r}; known: {WEIGHT_RULES}")
-        self.input_rule, self.weight_rule, self.diagnostics = input_rule, weight_rule, bool(diagnostics)
-        self.a, self.alpha, self.eta, self.cap, self.margin = a, alpha, eta, cap, margin
-        self.dx_mode, self.output_target, self.beta = dx_mode, output_target, beta
+        self.a = None if a is None else options.positive("a", a, allow_zero=True)
+        self.alpha = None if a is not None else options.fraction("alpha", 0.5 if alpha is None else alpha)
+        self.eta = options.positive("eta", eta)
+        self.cap = options.positive("cap", cap, allow_none=True)
+        self.margin = options.positive("margin", margin, allow_zero=True)
+        self.diagnostics = options.flag("diagnostics", diagnostics)
+        self.dx_mode = options.choice("dx_mode", dx_mode, DX_MODES)
+        self.output_target, self.beta = check_output_target(output_target, beta)
+        self.input_rule = options.choice("input_rule", input_rule, INPUT_RULES)
+        self.weight_rule = options.choice("weight_rule", weight_rule, WEIGHT_RULES)
 
     def __repr__(self) -> str:
         split = f"a={self.a}" if self.a is not None else f"alpha={self.alpha}"
@@ -108,7 +101,7 @@ class ExactTP:
 
     def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """u'_L for a batch, (batch, n_L)."""
-        return output_targets(self.output_target, self.beta, u_out, y)
+        return output_target(self.output_target, self.beta, u_out, y)
 
     def input_target(self, net: MLP, w: np.ndarray, x: np.ndarray, u: np.ndarray, dv: np.ndarray):
         """x' for every sample of a batch at one layer (all arrays rows = samples).
@@ -163,10 +156,8 @@ class ExactTP:
                 x_target = with_bias(x_proj)                               # x'
                 residual = u_target - x_target @ w.T                       # u' - W x'
                 if self.diagnostics:
-                    hidden = x_l[:, :-1]
-                    diag[f"target_step_{l + 1}"] = float(np.mean(
-                        np.linalg.norm(x_proj - hidden, axis=1) / np.maximum(np.linalg.norm(hidden, axis=1), 1e-12)))
-                    diag[f"clipped_{l + 1}"] = float(np.mean(x_proj != ix))
+                    diag[layer_key("target_step", l + 1)] = target_step(x_proj, x_l[:, :-1])
+                    diag[layer_key("clipped", l + 1)] = float(np.mean(x_proj != ix))
             else:
                 x_target, residual = x_l, u_target - u_l                   # layer 1: x' = x
             if self.weight_rule == "joint":
@@ -180,9 +171,9 @@ class ExactTP:
                     # batch agreement: spread of the per-sample updates r_b x'_b^T / |x'_b|^2 around their mean
                     mean_sq = float(np.einsum("bn,bn,b->", residual, residual, inv_sq)) / batch
                     mean_update = updates[l] / eta
-                    diag[f"spread_{l + 1}"] = float(np.sqrt(max(mean_sq - np.sum(mean_update ** 2), 0.0)))
+                    diag[layer_key("spread", l + 1)] = float(np.sqrt(max(mean_sq - np.sum(mean_update ** 2), 0.0)))
             if self.diagnostics:
-                diag[f"update_{l + 1}"] = float(np.linalg.norm(updates[l])) / eta
+                diag[layer_key("update", l + 1)] = float(np.linalg.norm(updates[l])) / eta
             if l > 0:
                 u_target = net.activation.target(fp.us[l - 1], x_target[:, :-1], self.margin)
         return updates, diag

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import checks
-from ..losses import get_loss
 from ..network import MLP
-from ..optimizers import check_rule_options, make_optimizer
-from .feedback import (angle_diagnostics, bp_gradients, check_positive, damped_pinv_apply, hidden_activations,
-                       local_gradients, output_error, output_jacobians, target_steps)
+from . import options
+from .direction_rule import DirectionRule
+from .jacobians import damped_pinv_apply, output_jacobians
+from .local_losses import hidden_activations, local_gradients
+from .protocol import Directions
+from .targets import output_error, output_target
 
 
 def gnt_targets(net: MLP, fp, u_target: np.ndarray, damping: float = 0.0) -> list:
@@ -33,7 +34,7 @@ def gnt_targets(net: MLP, fp, u_target: np.ndarray, damping: float = 0.0) -> lis
             for h, jac in zip(hidden_activations(fp), output_jacobians(net, fp))]
 
 
-class GNT:
+class GNT(DirectionRule):
     """Gauss-Newton target method.
 
     beta: output target step (> 0). damping: Tikhonov damping lam >= 0 of the pseudo-inverse.
@@ -45,32 +46,18 @@ class GNT:
 
     def __init__(self, *, beta: float = 0.1, damping: float = 0.0, loss: str = "mse",
                  optimizer: str = "sgd", angles: bool = True, **optimizer_options):
-        check_rule_options(self, optimizer, optimizer_options)
-        self.beta = check_positive("beta", beta)
-        self.damping = check_positive("damping", damping, allow_zero=True)
-        self.loss = get_loss(loss)
-        self.optimizer = make_optimizer(optimizer, **optimizer_options)
-        checks.flag("angles", angles)
-        self.angles = bool(angles)
+        super().__init__(loss, optimizer, angles, optimizer_options)
+        self.beta = options.positive("beta", beta)
+        self.damping = options.positive("damping", damping, allow_zero=True)
 
     def __repr__(self):
         return (f"GNT(beta={self.beta}, damping={self.damping}, loss={self.loss.name!r}, "
                 f"optimizer={self.optimizer!r})")
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray):
-        """Local-loss gradients (fed to the optimiser), hidden targets, forward pass and e."""
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
+        """Local-loss gradients for the Gauss-Newton targets (fed to the optimiser)."""
         fp = net.forward(x)
         e = output_error(self.loss, fp.output, y)
-        u_target = fp.output - self.beta * e
+        u_target = output_target("gradient", self.beta, fp.output, y, e)      # u'_L = u_L - beta e
         targets = gnt_targets(net, fp, u_target, self.damping)
-        return local_gradients(net, fp, targets, u_target), targets, fp, e
-
-    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
-        x, y = checks.training_batch(net, x, y)
-        grads, targets, fp, e = self.directions(net, x, y)
-        diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        diagnostics.update(target_steps(targets, fp))
-        if self.angles:
-            diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
-        self.optimizer.update(net.weights, grads)
-        return diagnostics
+        return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)

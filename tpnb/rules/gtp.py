@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import checks
-from ..losses import get_loss
 from ..network import MLP, check_sizes
-from ..optimizers import check_rule_options, make_optimizer
-from .feedback import (angle_diagnostics, bp_gradients, check_count, check_positive, hidden_activations,
-                       local_gradients, output_error, target_steps)
+from . import options
+from .direction_rule import DirectionRule
+from .local_losses import hidden_activations, local_gradients
+from .protocol import Directions
+from .targets import check_output_target, output_error, output_target
 
-OUTPUT_TARGETS = ("label", "gradient")
+OUTPUT_TARGETS = ("label", "gradient")        # of tpnb.rules.targets' vocabulary
 
 # seed 003, Appendix A: the uncertainty density U(y) = 6 y (1 - y) on (0, 1) has mean 1/2, variance 1/20;
 # inputs uniform on [0, 1] have mean 1/2, variance 1/12; the sigmoid's slope at 0 is 1/4.
@@ -57,8 +57,7 @@ def gtp_init_variances(sizes, *, corrected: bool = False) -> list:
 
 def gtp_initialize(net: MLP, *, seed: int = 0, corrected: bool = False) -> MLP:
     """Overwrite net.weights with seed 003's initialisation: W ~ N(0, VAR), biases 0. Returns net."""
-    checks.seed(seed)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(options.seed(seed))
     for w, var in zip(net.weights, gtp_init_variances(net.sizes, corrected=corrected)):
         w[:, :-1] = rng.normal(0.0, np.sqrt(var), w[:, :-1].shape)
         w[:, -1] = 0.0
@@ -81,7 +80,7 @@ def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau:
     return y
 
 
-class GTP:
+class GTP(DirectionRule):
     """Gradient target propagation.
 
     tau (> 0): Euler step. steps (>= 1): the number T of Euler steps per layer.
@@ -95,28 +94,21 @@ class GTP:
 
     def __init__(self, *, tau: float = 0.5, steps: int = 10, output_target: str = "label", beta: float = 1.0,
                  loss: str = "mse", optimizer: str = "sgd", angles: bool = True, **optimizer_options):
-        check_rule_options(self, optimizer, optimizer_options)
-        self.tau = check_positive("tau", tau)
-        self.steps = check_count("steps", steps, minimum=1)
-        if output_target not in OUTPUT_TARGETS:
-            raise ValueError(f"unknown output_target {output_target!r}; known: {OUTPUT_TARGETS}")
-        self.output_target = output_target
-        self.beta = check_positive("beta", beta)
-        self.loss = get_loss(loss)
-        self.optimizer = make_optimizer(optimizer, **optimizer_options)
-        checks.flag("angles", angles)
-        self.angles = bool(angles)
+        super().__init__(loss, optimizer, angles, optimizer_options)
+        self.tau = options.positive("tau", tau)
+        self.steps = options.count("steps", steps, 1)
+        self.output_target, self.beta = check_output_target(output_target, beta, OUTPUT_TARGETS)
 
     def __repr__(self):
         return (f"GTP(tau={self.tau}, steps={self.steps}, output_target={self.output_target!r}, "
                 f"beta={self.beta}, loss={self.loss.name!r}, optimizer={self.optimizer!r})")
 
-    def targets(self, net: MLP, fp, y: np.ndarray):
-        """(hidden targets y^_i for i = 0..L-2, output target y^_L)."""
-        if self.output_target == "label":
-            u_target = y
-        else:
-            u_target = fp.output - self.beta * output_error(self.loss, fp.output, y)
+    def targets(self, net: MLP, fp, y: np.ndarray, e: np.ndarray | None = None):
+        """(hidden targets y^_i for i = 0..L-2, output target y^_L); e = dl/du_L per sample (computed
+        when the "gradient" target needs it and it is not given)."""
+        if e is None and self.output_target == "gradient":
+            e = output_error(self.loss, fp.output, y)
+        u_target = output_target(self.output_target, self.beta, fp.output, y, e)
         targets = [None] * (net.depth - 1)
         upper, hidden = u_target, hidden_activations(fp)
         for i in range(net.depth - 2, -1, -1):
@@ -124,19 +116,9 @@ class GTP:
             upper = targets[i]
         return targets, u_target
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray):
-        """Local-loss gradients (fed to the optimiser), hidden targets and the forward pass."""
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
+        """Local-loss gradients for the Euler targets (fed to the optimiser)."""
         fp = net.forward(x)
-        targets, u_target = self.targets(net, fp, y)
-        return local_gradients(net, fp, targets, u_target), targets, fp
-
-    def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
-        x, y = checks.training_batch(net, x, y)
-        grads, targets, fp = self.directions(net, x, y)
-        diagnostics = {f"update_{l + 1}": float(np.linalg.norm(g)) for l, g in enumerate(grads)}
-        diagnostics.update(target_steps(targets, fp))
-        if self.angles:
-            e = output_error(self.loss, fp.output, y)
-            diagnostics.update(angle_diagnostics(grads, bp_gradients(net, fp, e)))
-        self.optimizer.update(net.weights, grads)
-        return diagnostics
+        e = output_error(self.loss, fp.output, y)
+        targets, u_target = self.targets(net, fp, y, e)
+        return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)

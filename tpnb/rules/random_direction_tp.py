@@ -63,7 +63,10 @@ import numpy as np
 
 from .. import checks
 from ..network import MLP
-from .targets import check_output_target, output_targets
+from . import options
+from .protocol import layer_key
+from .target_steps import target_step
+from .targets import check_output_target, output_target
 
 FACTORS = ("as_written", "derived", "least_squares")
 DISTRIBUTIONS = ("gaussian", "sphere", "coordinate")
@@ -74,6 +77,11 @@ def _reciprocal(den: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """1 / den elementwise, 0 where |den| <= ZERO * scale (a zero denominator contributes nothing)."""
     den, scale = np.broadcast_arrays(den, scale)
     return np.divide(1.0, den, out=np.zeros(den.shape), where=np.abs(den) > ZERO * scale)
+
+
+def _mean_square(r: np.ndarray) -> float:
+    """mean_b sum_n r_bn^2 of a residual r (B, N)."""
+    return float(np.einsum("bn,bn->", r, r)) / len(r)
 
 
 def _ridge_solve(a: np.ndarray, rhs: np.ndarray, ridge: float) -> np.ndarray:
@@ -115,20 +123,15 @@ class RandomDirectionTP:
                  distribution: str = "gaussian", eta: float = 1.0, ridge: float = 1e-2,
                  cap: float | None = None, output_target: str = "label", beta: float = 1.0,
                  seed: int = 0):
-        if factor not in FACTORS:
-            raise ValueError(f"unknown factor {factor!r}; known: {FACTORS}")
-        checks.whole_number("directions", directions, 1)
-        if distribution not in DISTRIBUTIONS:
-            raise ValueError(f"unknown direction distribution {distribution!r}; known: {DISTRIBUTIONS}")
-        checks.positive_number("eta", eta)
-        checks.positive_number("ridge", ridge)
-        checks.positive_number("cap", cap, allow_none=True)
-        check_output_target(output_target, beta)
-        checks.seed(seed)
-        self.factor, self.k, self.distribution = factor, int(directions), distribution
-        self.eta, self.ridge, self.cap = eta, ridge, cap
-        self.output_target, self.beta, self.seed = output_target, beta, seed
-        self.rng = np.random.default_rng(seed)
+        self.factor = options.choice("factor", factor, FACTORS)
+        self.k = options.count("directions", directions, 1)
+        self.distribution = options.choice("distribution", distribution, DISTRIBUTIONS, "direction distribution")
+        self.eta = options.positive("eta", eta)
+        self.ridge = options.positive("ridge", ridge)
+        self.cap = options.positive("cap", cap, allow_none=True)
+        self.output_target, self.beta = check_output_target(output_target, beta)
+        self.seed = options.seed(seed)
+        self.rng = np.random.default_rng(self.seed)
 
     def __repr__(self) -> str:
         return (f"RandomDirectionTP(factor={self.factor!r}, directions={self.k}, "
@@ -138,7 +141,7 @@ class RandomDirectionTP:
     # ------------------------------------------------------------------ pieces
     def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """u'_L for a batch, (batch, n_L)."""
-        return output_targets(self.output_target, self.beta, u_out, y)
+        return output_target(self.output_target, self.beta, u_out, y)
 
     def sample_directions(self, dim: int) -> np.ndarray:
         """k directions in R^dim as rows, (k, dim), from the rule's generator."""
@@ -160,80 +163,64 @@ class RandomDirectionTP:
                 f"pre-activation targets; {net.activation.name!r} is not invertible "
                 f"(use 'leaky_relu' or 'x_plus_relu')")
 
+    def move_coefficients(self, moved: np.ndarray, fixed: np.ndarray, r: np.ndarray, dirs: np.ndarray):
+        """The one move of the rule, in both roles: coefficients C (k, P) that move every row m_p of ``moved``
+        (P, D) by sum_j c_jp d_j along the directions ``dirs`` (k, D) to shrink the residual r (Q, P) of the
+        products <fixed_q, m_p> (fixed (Q, D)); one factor per moved row, from its Q per-row factors
+        r_qp / <., d_j> as ``factor`` says. The move changes r by -A C, with the design A = fixed D^T (Q, k).
+
+        Weight move: moved = W, fixed = X, r = dY (a factor per neuron, from the batch). Input move:
+        moved = X, fixed = W, r = dY^T (a factor per sample, from the neurons).
+        Returns (C, A, factor variance)."""
+        n_rows = r.shape[0]
+        a = fixed @ dirs.T                                                 # <fixed_q, d_j>, (Q, k)
+        d_norm = np.linalg.norm(dirs, axis=1)
+        if self.factor == "as_written":
+            md = moved @ dirs.T                                            # <m_p, d_j>, (P, k)
+            m_norm = np.linalg.norm(moved, axis=1)
+            rm = _reciprocal(md, m_norm[:, None] * d_norm[None, :])
+            var = np.mean(r.var(axis=0)[:, None] * rm ** 2)                # var_q r_q / <m_p, d_j>
+        else:
+            ra = _reciprocal(a, np.linalg.norm(fixed, axis=1)[:, None] * d_norm[None, :])  # 1 / <fixed_q, d_j>
+            mean_f = ra.T @ r / n_rows                                     # mean_q r_qp / <fixed_q, d_j>, (k, P)
+            var = np.mean(np.maximum((ra * ra).T @ (r * r) / n_rows - mean_f ** 2, 0.0))
+        if self.factor == "least_squares":
+            coef = self.eta * _ridge_solve(a, r, self.ridge)               # (k, P)
+        elif self.factor == "derived":
+            # sequential: f_j = eta mean_q r^(j-1)_q / <fixed_q, d_j> with r^(j-1) = r - sum_{j'<j} a_j' f_j',
+            # i.e. f_j = eta mean_f_j - sum_{j'<j} s_jj' f_j' (forward substitution, s = eta ra^T a / Q)
+            s = self.eta * (ra.T @ a) / n_rows
+            coef = self.eta * mean_f
+            for j in range(1, self.k):
+                coef[j] -= s[j, :j] @ coef[:j]
+        else:
+            # sequential with the current rows: <m_p + sum_{j'<j} f_j'p d_j', d_j> in the denominator
+            dd = dirs @ dirs.T
+            sq_m = m_norm ** 2                                             # |current m_p|^2
+            r_bar, a_bar = r.mean(axis=0), a.mean(axis=0)                  # mean_q of the residual and of a
+            coef = np.zeros((self.k, moved.shape[0]))
+            for j in range(self.k):
+                den = md[:, j] + coef[:j].T @ dd[:j, j]
+                coef[j] = self.eta * r_bar * _reciprocal(den, np.sqrt(sq_m * dd[j, j]))
+                sq_m = sq_m + 2 * coef[j] * den + coef[j] ** 2 * dd[j, j]
+                r_bar = r_bar - a_bar[j] * coef[j]
+        return coef, a, float(var)
+
     def weight_move(self, w: np.ndarray, x: np.ndarray, dy: np.ndarray, dirs: np.ndarray):
         """The weight move of one layer. w (N, D+1), x (B, D+1), dy (B, N), dirs (k, D+1).
 
         Returns (dW (N, D+1), residual after the move (B, N), factor variance)."""
-        batch = dy.shape[0]
-        a = x @ dirs.T                                                     # <x_i, d_j>, (B, k)
-        d_norm = np.linalg.norm(dirs, axis=1)
-        if self.factor == "as_written":
-            wd = w @ dirs.T                                                # <w_n, d_j>, (N, k)
-            w_norm = np.linalg.norm(w, axis=1)
-            rw = _reciprocal(wd, w_norm[:, None] * d_norm[None, :])
-            var = np.mean(dy.var(axis=0)[:, None] * rw ** 2)               # var_i dy_i / <w_n, d_j>
-        else:
-            r = _reciprocal(a, np.linalg.norm(x, axis=1)[:, None] * d_norm[None, :])   # 1 / <x_i, d_j>
-            mean_f = r.T @ dy / batch                                      # mean_i dy_in / <x_i, d_j>, (k, N)
-            var = np.mean(np.maximum((r * r).T @ (dy * dy) / batch - mean_f ** 2, 0.0))
-        if self.factor == "least_squares":
-            coef = self.eta * _ridge_solve(a, dy, self.ridge)              # (k, N)
-        elif self.factor == "derived":
-            # sequential: f_j = eta mean_i dy^(j-1)_i / <x_i, d_j> with dy^(j-1) = dy - sum_{j'<j} a_j' f_j',
-            # i.e. f_j = eta mean_f_j - sum_{j'<j} m_jj' f_j' (forward substitution, m = eta r^T a / B)
-            m = self.eta * (r.T @ a) / batch
-            coef = self.eta * mean_f
-            for j in range(1, self.k):
-                coef[j] -= m[j, :j] @ coef[:j]
-        else:
-            # sequential with the current weights: <w_n + sum_{j'<j} f_j'n d_j', d_j> in the denominator
-            dd = dirs @ dirs.T
-            sq_w = w_norm ** 2                                             # |current w_n|^2
-            y_bar, a_bar = dy.mean(axis=0), a.mean(axis=0)                 # mean_i of the residual and of a
-            coef = np.zeros((self.k, w.shape[0]))
-            for j in range(self.k):
-                den = wd[:, j] + coef[:j].T @ dd[:j, j]
-                coef[j] = self.eta * y_bar * _reciprocal(den, np.sqrt(sq_w * dd[j, j]))
-                sq_w = sq_w + 2 * coef[j] * den + coef[j] ** 2 * dd[j, j]
-                y_bar = y_bar - a_bar[j] * coef[j]
-        return coef.T @ dirs, dy - a @ coef, float(var)
+        coef, a, var = self.move_coefficients(w, x, dy, dirs)
+        return coef.T @ dirs, dy - a @ coef, var                          # dW = C^T D, dY - A C
 
     def input_move(self, w: np.ndarray, x: np.ndarray, dy: np.ndarray, dirs: np.ndarray):
         """The input move of one layer (changeable coordinates only). w (N, D+1) already moved,
         x (B, D+1), dy (B, N) the residual after the weight move, dirs (k, D+1).
 
         Returns (dX (B, D), residual after the move (B, N), input factor variance)."""
-        n_neurons = dy.shape[1]
-        wx, xx, dx_dirs = w[:, :-1], x[:, :-1], dirs[:, :-1]
-        v = wx @ dx_dirs.T                                                 # <w_n, d_j> (changeable), (N, k)
-        d_norm = np.linalg.norm(dx_dirs, axis=1)
-        if self.factor == "as_written":
-            xd = xx @ dx_dirs.T                                            # <x_i, d_j>, (B, k)
-            x_norm = np.linalg.norm(xx, axis=1)
-            rx = _reciprocal(xd, x_norm[:, None] * d_norm[None, :])
-            var = np.mean(dy.var(axis=1)[:, None] * rx ** 2)               # var_n dy_n / <x_i, d_j>
-        else:
-            q = _reciprocal(v, np.linalg.norm(wx, axis=1)[:, None] * d_norm[None, :])  # 1 / <w_n, d_j>
-            mean_g = q.T @ dy.T / n_neurons                                # mean_n dy_in / <w_n, d_j>, (k, B)
-            var = np.mean(np.maximum((q * q).T @ (dy * dy).T / n_neurons - mean_g ** 2, 0.0))
-        if self.factor == "least_squares":
-            coef = self.eta * _ridge_solve(v, dy.T, self.ridge)            # (k, B)
-        elif self.factor == "derived":
-            m = self.eta * (q.T @ v) / n_neurons                           # m_jj' = eta <q_j, v_j'> / N
-            coef = self.eta * mean_g
-            for j in range(1, self.k):
-                coef[j] -= m[j, :j] @ coef[:j]
-        else:
-            dd = dx_dirs @ dx_dirs.T
-            sq_x = x_norm ** 2                                             # |current x_i|^2
-            y_bar, v_bar = dy.mean(axis=1), v.mean(axis=0)
-            coef = np.zeros((self.k, x.shape[0]))
-            for j in range(self.k):
-                den = xd[:, j] + coef[:j].T @ dd[:j, j]
-                coef[j] = self.eta * y_bar * _reciprocal(den, np.sqrt(sq_x * dd[j, j]))
-                sq_x = sq_x + 2 * coef[j] * den + coef[j] ** 2 * dd[j, j]
-                y_bar = y_bar - v_bar[j] * coef[j]
-        return coef.T @ dx_dirs, dy - coef.T @ v.T, float(var)
+        dx_dirs = dirs[:, :-1]                                             # the bias input stays 1
+        coef, v, var = self.move_coefficients(x[:, :-1], w[:, :-1], dy.T, dx_dirs)
+        return coef.T @ dx_dirs, dy - coef.T @ v.T, var                   # dX = C^T D_x, dY - C^T V^T
 
     # ------------------------------------------------------------------ the rule
     def apply(self, net: MLP, x: np.ndarray, y: np.ndarray, directions: list) -> dict:
@@ -252,20 +239,20 @@ class RandomDirectionTP:
             dw, dy_after, var = self.weight_move(w, x_l, dy, dirs)
             w += dw
             m = l + 1
-            diagnostics[f"factor_var_{m}"] = float(var)
-            diagnostics[f"sq_err_before_{m}"] = float(np.einsum("bn,bn->", dy, dy)) / len(dy)
-            diagnostics[f"sq_err_after_{m}"] = float(np.einsum("bn,bn->", dy_after, dy_after)) / len(dy)
-            diagnostics[f"decreased_{m}"] = float(diagnostics[f"sq_err_after_{m}"] < diagnostics[f"sq_err_before_{m}"])
-            diagnostics[f"weight_step_{m}"] = float(np.linalg.norm(dw))
+            before, after = _mean_square(dy), _mean_square(dy_after)
+            diagnostics[layer_key("factor_var", m)] = var
+            diagnostics[layer_key("sq_err_before", m)] = before
+            diagnostics[layer_key("sq_err_after", m)] = after
+            diagnostics[layer_key("decreased", m)] = float(after < before)
+            diagnostics[layer_key("weight_step", m)] = float(np.linalg.norm(dw))
             if l == 0:
                 break
             dx, dy_input, in_var = self.input_move(w, x_l, dy_after, dirs)
             hidden = x_l[:, :-1]
-            x_target = net.activation.project(hidden + dx, self.cap)
-            diagnostics[f"input_factor_var_{m}"] = float(in_var)
-            diagnostics[f"sq_err_input_{m}"] = float(np.einsum("bn,bn->", dy_input, dy_input)) / len(dy)
-            diagnostics[f"target_step_{m}"] = float(np.mean(
-                np.linalg.norm(x_target - hidden, axis=1) / np.maximum(np.linalg.norm(hidden, axis=1), 1e-12)))
+            x_target = net.activation.project(hidden + dx, self.cap)              # x', into the image of f
+            diagnostics[layer_key("input_factor_var", m)] = in_var
+            diagnostics[layer_key("sq_err_input", m)] = _mean_square(dy_input)
+            diagnostics[layer_key("target_step", m)] = target_step(x_target, hidden)
             u_target = net.activation.target(fp.us[l - 1], x_target)
         return diagnostics
 
@@ -311,23 +298,20 @@ def reference_step(rule: RandomDirectionTP, net: MLP, x: np.ndarray, y: np.ndarr
         for n in range(n_neurons):
             def residual(i):
                 return u_target[i, n] - xs[i] @ w[n]
-            for j in range(k):                    # the per-sample factors at the start of the layer's move
+
+            def factors(j):                       # the per-sample factors, with the current weights
                 if rule.factor == "as_written":
-                    fs = [ratio(residual(i), w[n] @ dirs[j], norm(w[n]) * norm(dirs[j])) for i in range(batch)]
-                else:
-                    fs = [ratio(residual(i), xs[i] @ dirs[j], norm(xs[i]) * norm(dirs[j])) for i in range(batch)]
-                var_sum += np.var(fs)
+                    return [ratio(residual(i), w[n] @ dirs[j], norm(w[n]) * norm(dirs[j])) for i in range(batch)]
+                return [ratio(residual(i), xs[i] @ dirs[j], norm(xs[i]) * norm(dirs[j])) for i in range(batch)]
+            for j in range(k):                    # the factors at the start of the layer's move
+                var_sum += np.var(factors(j))
             if rule.factor == "least_squares":
                 design = np.array([[xs[i] @ dirs[j] for j in range(k)] for i in range(batch)])
                 w[n] = w[n] + rule.eta * lstsq(design, np.array([residual(i) for i in range(batch)])) @ dirs
                 continue
-            for j in range(k):                    # one direction after the other, with the current weights
-                if rule.factor == "as_written":
-                    fs = [ratio(residual(i), w[n] @ dirs[j], norm(w[n]) * norm(dirs[j])) for i in range(batch)]
-                else:
-                    fs = [ratio(residual(i), xs[i] @ dirs[j], norm(xs[i]) * norm(dirs[j])) for i in range(batch)]
-                w[n] = w[n] + rule.eta * np.mean(fs) * dirs[j]
-        out[f"factor_var_{l + 1}"] = var_sum / (n_neurons * k)
+            for j in range(k):                    # one direction after the other
+                w[n] = w[n] + rule.eta * np.mean(factors(j)) * dirs[j]
+        out[layer_key("factor_var", l + 1)] = var_sum / (n_neurons * k)
         if l == 0:
             break
         # ---- input move, sample by sample (changeable coordinates only; the bias input stays 1)
@@ -352,7 +336,7 @@ def reference_step(rule: RandomDirectionTP, net: MLP, x: np.ndarray, y: np.ndarr
                 for j in range(k):
                     xi = xi + rule.eta * np.mean(factors(j)) * dirs[j, :-1]
             hidden_targets.append(xi)
-        out[f"input_factor_var_{l + 1}"] = var_sum / (batch * k)
+        out[layer_key("input_factor_var", l + 1)] = var_sum / (batch * k)
         x_target = net.activation.project(np.array(hidden_targets), rule.cap)
         u_target = net.activation.target(fp.us[l - 1], x_target)
     return out

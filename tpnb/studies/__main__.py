@@ -42,9 +42,12 @@ def status_line(name: str, allow_previous: bool = False) -> tuple:
     (allow_previous) being regenerated with its previous complete results kept."""
     try:
         results = StudyResults(name)
-    except StaleResultsError as err:
-        deps = ", ".join(get_study(name).depends)
-        return False, f"{name}: waiting for {deps} (cannot be built yet: {err})"
+    except StaleResultsError:
+        deps = get_study(name).depends
+        waiting = [d for d in deps if not status_line(d)[0]]
+        shown = all(status_line(d, True)[0] for d in deps) and _has_complete_results(name)
+        extra = "; its previous complete results are shown" if shown else ""
+        return allow_previous and shown, f"{name}: waiting for {', '.join(waiting or deps)}{extra}"
     except ResultsFileError as err:
         return False, f"{name}: damaged results file: {err}"
     except Exception as err:                        # noqa: BLE001 - status reports every study
@@ -64,6 +67,14 @@ def status_line(name: str, allow_previous: bool = False) -> tuple:
     regenerating = " (regeneration under way; its previous complete results are shown)" \
         if "previous" in results.stored else ""
     return allow_previous and bool(regenerating), (f"{name}: STALE{regenerating}, {len(bad)} of {len(verdicts)} runs ({why}): {keys}{more}")
+
+
+def _has_complete_results(name: str) -> bool:
+    try:
+        stored = StudyResults.unbuilt(name).stored
+    except ResultsFileError:
+        return False
+    return bool(stored.get("complete") or "previous" in stored)
 
 
 def main(argv=None) -> int:

@@ -18,7 +18,7 @@ from ..baselines import least_squares
 from .convergence import classify
 from .core import RunSpec, dataset_for, study
 from .results import fresh_results
-from .selection import best
+from .selection import best_per_group
 
 SEEDS = {"linear": (0, 1), "teacher": (0, 1), "fmnist": (0,)}
 PROBLEMS = {
@@ -73,22 +73,23 @@ def _n_train(problem: str, quick: bool) -> int:
     return data["n_train"] - data.get("validation", 0)
 
 
-def _exact_tp(problem, quick, key, *, seed, alpha, eta, batch, cap, margin, depth, width=None,
+def _exact_tp(problem, quick, key, labels, *, seed, alpha, eta, batch, cap, margin, depth, width=None,
               extra=None, probe=0):
     p = PROBLEMS[problem]
     batch = _n_train(problem, quick) if batch == "full" else batch
     options = dict(alpha=alpha, eta=eta, cap=cap, margin=margin, diagnostics=True, **(extra or {}))
     return RunSpec(key=key, data=_data(problem, quick), sizes=_sizes(problem, depth, width or p["width"]),
                    activation="relu", rule="exact_tp", rule_options=options,
-                   epochs=QUICK_EPOCHS if quick else p["epochs"], batch_size=batch, seed=seed, probe=probe)
+                   epochs=QUICK_EPOCHS if quick else p["epochs"], batch_size=batch, seed=seed, probe=probe,
+                   labels=dict(problem=problem, method="exact_tp", **labels))
 
 
-def _backprop(problem, quick, key, *, seed, depth, width=None, probe=0):
+def _backprop(problem, quick, key, labels, *, seed, depth, width=None, probe=0):
     p = PROBLEMS[problem]
     return RunSpec(key=key, data=_data(problem, quick), sizes=_sizes(problem, depth, width or p["width"]),
                    activation="relu", rule="backprop", rule_options=dict(ADAM),
                    epochs=QUICK_EPOCHS if quick else p["epochs"], batch_size=DEFAULTS["batch"], seed=seed,
-                   probe=probe)
+                   probe=probe, labels=dict(problem=problem, method="bp_adam", **labels))
 
 
 def _grid(values, quick):
@@ -123,6 +124,9 @@ def bp_networks(problem: str, quick: bool) -> list:
 
 
 def map_specs(quick: bool) -> list:
+    """Labels: problem, method ("exact_tp" or "bp_adam"), seed; exact TP: slice (e.g. "alpha_eta"), row and
+    col (the slice's two option values: numbers, None for no cap, "full" for full-batch); backprop: depth
+    and width of its network."""
     specs = []
     for problem in PROBLEMS:
         seeds = SEEDS[problem][:1] if quick else SEEDS[problem]
@@ -131,14 +135,15 @@ def map_specs(quick: bool) -> list:
                 options = {**DEFAULTS, **overrides}
                 for seed in seeds:
                     specs.append(_exact_tp(problem, quick, f"{problem}|{name}|{row}|{col}|seed={seed}",
-                                           seed=seed, **options))
+                                           dict(slice=name, row=row, col=col, seed=seed), seed=seed, **options))
         for (depth, width), seed in itertools.product(bp_networks(problem, quick), seeds):
             specs.append(_backprop(problem, quick, f"{problem}|bp_adam|{depth}|{width}|seed={seed}",
-                                   seed=seed, depth=depth, width=width))
+                                   dict(depth=depth, width=width, seed=seed), seed=seed, depth=depth, width=width))
     return specs
 
 
 def variant_specs(quick: bool) -> list:
+    """Labels: problem, method="exact_tp", variant (a name in VARIANTS), batch, eta, seed."""
     specs = []
     etas, batches = _grid(VARIANT_ETAS, quick), _grid(VARIANT_BATCHES, quick)
     for problem in PROBLEMS:
@@ -146,7 +151,7 @@ def variant_specs(quick: bool) -> list:
         for (name, extra), eta, batch, seed in itertools.product(VARIANTS.items(), etas, batches, seeds):
             options = {**DEFAULTS, "eta": eta, "batch": batch, "depth": 2, "extra": extra}
             specs.append(_exact_tp(problem, quick, f"{problem}|{name}|{batch}|{eta}|seed={seed}",
-                                   seed=seed, **options))
+                                   dict(variant=name, batch=batch, eta=eta, seed=seed), seed=seed, **options))
     return specs
 
 
@@ -155,12 +160,15 @@ PROBE_SAMPLES = 256
 
 
 def mechanism_specs(quick: bool) -> list:
+    """Labels: problem, method ("exact_tp" or "bp_adam"), variant (exact TP only), seed."""
     specs = []
     for problem in MECHANISM_PROBLEMS:
         for name, extra in VARIANTS.items():
             options = {**DEFAULTS, "depth": 2, "extra": extra}
-            specs.append(_exact_tp(problem, quick, f"{problem}|{name}", seed=0, probe=PROBE_SAMPLES, **options))
-        specs.append(_backprop(problem, quick, f"{problem}|bp_adam", seed=0, depth=2, probe=PROBE_SAMPLES))
+            specs.append(_exact_tp(problem, quick, f"{problem}|{name}", dict(variant=name, seed=0), seed=0,
+                                   probe=PROBE_SAMPLES, **options))
+        specs.append(_backprop(problem, quick, f"{problem}|bp_adam", dict(seed=0), seed=0, depth=2,
+                               probe=PROBE_SAMPLES))
     return specs
 
 
@@ -171,21 +179,19 @@ FINAL_EPOCHS = 15
 def chosen_variants(quick: bool) -> dict:
     """{variant: the atlas_variants Fashion-MNIST RunSpec with the best held-out score}; raises if the
     variant map is missing or stale (defining a study never trains another one)."""
-    results = fresh_results("atlas_variants", quick)
-    picks = {}
-    for spec in results.specs:
-        problem, name = spec.key.split("|")[:2]
-        if problem == "fmnist":
-            picks.setdefault(name, []).append(spec.key)
-    return {name: results.spec(best(results, keys, "classification")) for name, keys in picks.items()}
+    runs = fresh_results("atlas_variants", quick).select(problem="fmnist")
+    picks = best_per_group(runs, lambda spec: spec.labels["variant"], "classification")
+    return {name: spec for name, (spec, _) in picks.items()}
 
 
 def final_specs(quick: bool) -> list:
+    """Labels: network, method="exact_tp", variant, seed."""
     data = dict(name="fashion_mnist", n_train=2000, n_test=500) if quick else dict(name="fashion_mnist")
     seeds = FINAL_SEEDS[:1] if quick else FINAL_SEEDS
     return [RunSpec(key=f"784-256-256-10|{name}|seed={seed}", data=data, sizes=(784, 256, 256, 10),
                     activation="relu", rule="exact_tp", rule_options=tuned.rule_options,
-                    epochs=QUICK_EPOCHS if quick else FINAL_EPOCHS, batch_size=tuned.batch_size, seed=seed)
+                    epochs=QUICK_EPOCHS if quick else FINAL_EPOCHS, batch_size=tuned.batch_size, seed=seed,
+                    labels=dict(network="784-256-256-10", method="exact_tp", variant=name, seed=seed))
             for name, tuned in chosen_variants(quick).items() for seed in seeds]
 
 
@@ -197,38 +203,27 @@ study("verdict_final", 1, "verdict: each exact-TP variant's chosen setting on fu
       depends=("atlas_variants",))(final_specs)
 
 
-def parse_value(text: str):
-    """A map key field back to its option value ("None" -> None, "full" stays, numbers -> int/float)."""
-    if text == "None":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+def _order(value):
+    """Sort key of a map axis: numbers ascending, then None (no cap), then "full" (full batch)."""
+    return (value is None, value == "full", value if isinstance(value, (int, float)) else 0)
 
 
 def map_cells(results, problem: str, slice_name: str) -> tuple:
     """The runs of one slice as a grid: (row values, column values, {(row, col): [(spec, History), ...]})."""
     cells = {}
-    for spec, history in results.items():
-        fields = spec.key.split("|")
-        if fields[0] == problem and fields[1] == slice_name:
-            cells.setdefault((parse_value(fields[2]), parse_value(fields[3])), []).append((spec, history))
-    order = lambda v: (v is None, v == "full", v if isinstance(v, (int, float)) else 0)   # None/full last
-    rows = sorted({r for r, _ in cells}, key=order)
-    cols = sorted({c for _, c in cells}, key=order)
+    for spec, history in results.select(problem=problem, slice=slice_name):
+        cells.setdefault((spec.labels["row"], spec.labels["col"]), []).append((spec, history))
+    rows = sorted({r for r, _ in cells}, key=_order)
+    cols = sorted({c for _, c in cells}, key=_order)
     return rows, cols, cells
 
 
 def reference_losses(results, problem: str, metric: str = "train_mse") -> dict:
     """{(depth, width): mean final loss of backprop (Adam) over seeds} for the problem's networks."""
     losses = {}
-    for spec, history in results.items():
-        fields = spec.key.split("|")
-        if fields[0] == problem and fields[1] == "bp_adam" and not history.diverged:
-            losses.setdefault((int(fields[2]), int(fields[3])), []).append(history.metrics[metric][-1])
+    for spec, history in results.select(problem=problem, method="bp_adam"):
+        if not history.diverged:
+            losses.setdefault((spec.labels["depth"], spec.labels["width"]), []).append(history.metrics[metric][-1])
     return {k: float(sum(v) / len(v)) for k, v in losses.items()}
 
 
@@ -241,7 +236,7 @@ def linear_references(results) -> dict:
     """{problem: metrics of the least-squares affine map on that problem's data} for an atlas study."""
     out = {}
     for problem in PROBLEMS:
-        spec = next((s for s in results.specs if s.key.startswith(problem + "|")), None)
+        spec = next((s for s in results.specs if s.labels["problem"] == problem), None)
         if spec is not None:
             out[problem] = least_squares(dataset_for(spec))[1]
     return out
@@ -255,10 +250,8 @@ def classified(results, linear: dict | None = None) -> list:
     linear = linear_references(results) if linear is None else linear
     refs = {problem: reference_losses(results, problem) for problem in linear}
     records = []
-    for spec, history in results.items():
-        problem, name = spec.key.split("|")[:2]
-        if name == "bp_adam":
-            continue
+    for spec, history in results.select(method="exact_tp"):
+        problem, name = spec.labels["problem"], spec.labels["slice"]
         reference = refs[problem][network_of(spec)]
         final = float("nan") if history.diverged else history.metrics["train_mse"][-1]
         records.append(dict(problem=problem, slice=name, cls=classify(history, reference), spec=spec,

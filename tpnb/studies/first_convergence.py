@@ -9,7 +9,7 @@ import itertools
 
 from .core import RunSpec, study
 from .results import fresh_results
-from .selection import best
+from .selection import best_per_group
 
 # alpha (input/weight split), eta (step to the batch mean), batch size: the exact TP grid
 ALPHAS = (0.1, 0.5, 0.9)
@@ -37,17 +37,18 @@ PROBLEMS = {
 
 
 def _methods(batch_sizes, quick):
-    """(method, config name, rule, options, batch size) for every candidate setting."""
+    """(method, config name, rule, options, batch size, setting labels) for every candidate setting."""
     alphas, etas = ((0.5,), (1.0,)) if quick else (ALPHAS, ETAS)
     batches = batch_sizes[-1:] if quick else batch_sizes
     out = []
     for alpha, eta, batch in itertools.product(alphas, etas, batches):
         out.append(("exact_tp", f"alpha={alpha},eta={eta},B={batch}", "exact_tp",
-                    dict(alpha=alpha, eta=eta), batch))
+                    dict(alpha=alpha, eta=eta), batch, dict(alpha=alpha, eta=eta, batch=batch)))
     sgd, adam = (SGD_LRS[2:3], ADAM_LRS[2:3]) if quick else (SGD_LRS, ADAM_LRS)
     bp_batch = 32 if 32 in batch_sizes else batch_sizes[0]
-    out += [("bp_sgd", f"lr={lr}", "backprop", dict(optimizer="sgd", lr=lr), bp_batch) for lr in sgd]
-    out += [("bp_adam", f"lr={lr}", "backprop", dict(optimizer="adam", lr=lr), bp_batch) for lr in adam]
+    out += [("bp_sgd", f"lr={lr}", "backprop", dict(optimizer="sgd", lr=lr), bp_batch, dict(lr=lr)) for lr in sgd]
+    out += [("bp_adam", f"lr={lr}", "backprop", dict(optimizer="adam", lr=lr), bp_batch, dict(lr=lr))
+            for lr in adam]
     return out
 
 
@@ -60,35 +61,36 @@ def _data(problem, quick, validation):
 
 
 def tuning_specs(problem, quick):
+    """Labels: problem, network (e.g. "20-64-1"), method ("exact_tp", "bp_sgd", "bp_adam"), split="validation",
+    seed=0 and the setting: alpha, eta, batch (exact TP) or lr (backprop)."""
     p = PROBLEMS[problem]
     epochs = p["quick_epochs"] if quick else p["tune_epochs"]
     return [RunSpec(key=f"{arch}|{method}|{config}", data=_data(problem, quick, True), sizes=sizes,
                     activation="relu", rule=rule, rule_options=options, epochs=epochs,
-                    batch_size=batch, seed=0)
+                    batch_size=batch, seed=0,
+                    labels=dict(problem=problem, network=arch, method=method, split="validation", seed=0,
+                                **setting))
             for arch, sizes in p["archs"].items()
-            for method, config, rule, options, batch in _methods(p["batch_sizes"], quick)]
+            for method, config, rule, options, batch, setting in _methods(p["batch_sizes"], quick)]
 
 
 def chosen(problem, quick):
     """{(arch, method): tuning RunSpec with the best validation score}. Reads the tuning results and
     raises RuntimeError if they are missing or stale: defining a study never trains another one."""
-    results = fresh_results(f"{problem}_tuning", quick)
-    picks = {}
-    for spec in results.specs:
-        arch, method, _ = spec.key.split("|")
-        picks.setdefault((arch, method), []).append(spec.key)
-    task = PROBLEMS[problem]["task"]
-    return {k: results.spec(best(results, keys, task)) for k, keys in picks.items()}
+    picks = best_per_group(fresh_results(f"{problem}_tuning", quick).items(),
+                           lambda spec: (spec.labels["network"], spec.labels["method"]), PROBLEMS[problem]["task"])
+    return {k: spec for k, (spec, _) in picks.items()}
 
 
 def final_specs(problem, quick):
+    """Labels: problem, network, method, split="test", seed."""
     p = PROBLEMS[problem]
     epochs = p["quick_epochs"] if quick else p["final_epochs"]
     seeds = FINAL_SEEDS[:1] if quick else FINAL_SEEDS
     return [RunSpec(key=f"{arch}|{method}|seed={seed}", data=_data(problem, quick, False),
                     sizes=tuned.sizes, activation="relu", rule=tuned.rule,
                     rule_options=tuned.rule_options, epochs=epochs, batch_size=tuned.batch_size,
-                    seed=seed)
+                    seed=seed, labels=dict(problem=problem, network=arch, method=method, split="test", seed=seed))
             for (arch, method), tuned in chosen(problem, quick).items() for seed in seeds]
 
 

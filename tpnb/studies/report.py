@@ -1,4 +1,6 @@
-"""Tables drawn from study results: one row per (architecture, method), statistics over seeds."""
+"""Tables and per-epoch series drawn from study results: rows per (network, method) with statistics over
+seeds, exact-TP tuning grids, and the curves and probes the chapters quote. Runs are chosen by their
+labels (``RunSpec.labels``), never by parsing their keys."""
 from __future__ import annotations
 
 import math
@@ -16,18 +18,30 @@ def median_epoch_time(history) -> float:
     return float(np.median(history.epoch_time[1:])) if history.epochs else math.nan
 
 
-def group(results, n_parts: int = 2) -> dict:
-    """{key prefix of n_parts '|'-separated fields: [(spec, History), ...]} in study order."""
+def only(results, **labels) -> tuple:
+    """The one (spec, History) of ``results`` whose labels include every given label=value; ValueError if
+    none or several match."""
+    runs = results.select(**labels)
+    if len(runs) != 1:
+        raise ValueError(f"{len(runs)} runs of {results.study.name!r} match {labels}; expected exactly one")
+    return runs[0]
+
+
+def group(results, by=("network", "method")) -> dict:
+    """{key: [(spec, History), ...]} in study order; key: the tuple of the labels named in ``by``, or
+    ``by(spec)`` if ``by`` is a function."""
+    key = by if callable(by) else (lambda spec: tuple(spec.labels[name] for name in by))
     groups = {}
     for spec, history in results.items():
-        groups.setdefault(tuple(spec.key.split("|")[:n_parts]), []).append((spec, history))
+        groups.setdefault(key(spec), []).append((spec, history))
     return groups
 
 
-def summary(results, metric: str) -> list:
-    """Rows {arch, method, mean, std, runs, diverged, epoch_time} over the seeds of each group."""
+def summary(results, metric: str, by=("network", "method")) -> list:
+    """Rows {arch, method, mean, std, runs, diverged, epoch_time} over the seeds of each group (``group``;
+    arch and method: the two parts of the group's key)."""
     rows = []
-    for (arch, method), runs in group(results).items():
+    for (arch, method), runs in group(results, by).items():
         values = np.array([final_value(h, metric) for _, h in runs])
         finite = values[np.isfinite(values)]
         rows.append({"arch": arch, "method": method, "runs": len(runs),
@@ -39,13 +53,13 @@ def summary(results, metric: str) -> list:
 
 
 def grid(results, arch: str, batch_size: int, metric: str, rows=("alpha",), cols=("eta",)) -> tuple:
-    """Exact-TP tuning results of one architecture and batch size as a matrix over two options.
+    """Exact-TP tuning results of one network (label ``network``) and batch size as a matrix over two options.
 
     Returns (values, row_values, col_values); a diverged run is NaN.
     """
     cells = {}
-    for spec, history in results.items():
-        if spec.rule != "exact_tp" or not spec.key.startswith(arch + "|") or spec.batch_size != batch_size:
+    for spec, history in results.select(network=arch, method="exact_tp"):
+        if spec.batch_size != batch_size:
             continue
         key = (tuple(spec.rule_options[r] for r in rows), tuple(spec.rule_options[c] for c in cols))
         cells[key] = final_value(history, metric)
@@ -53,3 +67,25 @@ def grid(results, arch: str, batch_size: int, metric: str, rows=("alpha",), cols
     col_values = sorted({c for _, c in cells})
     values = np.array([[cells.get((r, c), math.nan) for c in col_values] for r in row_values])
     return values, [r[0] if len(r) == 1 else r for r in row_values], [c[0] if len(c) == 1 else c for c in col_values]
+
+
+def plateau(runs, metric: str) -> float:
+    """How much the metric still changed over the second half of training: (value at the middle epoch -
+    final value) / |value at the middle epoch|, averaged over ``runs`` ((spec, History) pairs)."""
+    changes = []
+    for _, history in runs:
+        values = np.asarray(history.metrics[metric], dtype=float)
+        half = values[len(values) // 2]
+        changes.append((half - values[-1]) / abs(half))
+    return float(np.mean(changes))
+
+
+def probe_series(records, quantity: str) -> np.ndarray:
+    """A probe quantity per recorded epoch from a run's probe records (``StudyResults.probes``); NaN where a
+    record lacks it (e.g. unit switches at epoch 0)."""
+    return np.array([r.get(quantity, np.nan) for r in records], dtype=float)
+
+
+def diagnostic_series(history, quantity: str) -> np.ndarray:
+    """A rule diagnostic per epoch, epoch 0 included as NaN (it has none); NaN where an epoch lacks it."""
+    return np.array([np.nan] + [d.get(quantity, np.nan) for d in history.diagnostics[1:]], dtype=float)

@@ -152,11 +152,18 @@ class StudyResults:
         return [v.spec for v in self.verdicts() if not v.fresh]
 
     # --- writing ------------------------------------------------------------------------------------
+    def begin_regeneration(self) -> None:
+        """Mark the study as being regenerated before its first new run is done: a complete study keeps its
+        runs as its previous complete results (what the chapters show until it is complete again)."""
+        if self.stored.get("complete") and "previous" not in self.stored:
+            self.stored["previous"] = dict(self.records)
+            self.stored["complete"] = False
+            self.save()
+
     def store(self, spec: RunSpec, signed: dict) -> None:
         """Add a trained run (``train_signed``'s result) and write the file atomically. The first run stored
         into a complete study keeps its complete results under "previous" until it is complete again."""
-        if self.stored.get("complete") and "previous" not in self.stored:
-            self.stored["previous"] = dict(self.records)
+        self.begin_regeneration()
         self.stored["complete"] = False
         self.records[spec.key] = signed["record"]
         self.stored["canaries"].update(signed["canaries"])
@@ -219,12 +226,26 @@ class StudyResults:
                 if all(s.labels.get(k) == v for k, v in labels.items())]
 
     def as_previous(self) -> "StudyResults":
-        """These results replaced by the previous complete ones (specs as they were then)."""
-        previous = self.stored["previous"]
+        """These results replaced by the previous complete ones (specs as they were then, with the labels
+        of the current study's runs of the same key)."""
+        previous = self.stored.get("previous", self.stored["runs"])
+        labels = {s.key: s.labels for s in self.specs}
         self.records = previous
-        self.specs = [spec_from_dict(r["spec"]) for r in previous.values()]
+        self.specs = [spec_from_dict({**r["spec"], "labels": labels.get(k, r["spec"].get("labels", {}))})
+                      for k, r in previous.items()]
         self.provisional = True
         return self
+
+    @classmethod
+    def unbuilt(cls, name: str, quick: bool | None = None) -> "StudyResults":
+        """The stored runs of a study that cannot be built now (a study it depends on is not fresh)."""
+        results = object.__new__(cls)
+        results.study = get_study(name)
+        results.quick = quick_mode() if quick is None else quick
+        results.path = results_path(name, results.quick)
+        results.stored = read_results_file(results.path, name)
+        results.records, results.specs, results.provisional, results._fresh = results.stored["runs"], [], False, None
+        return results
 
 
 def train_signed(spec: RunSpec, study_version: int) -> dict:
@@ -259,18 +280,36 @@ def fresh_results(name: str, quick: bool | None = None) -> StudyResults:
 def load(name: str, quick: bool | None = None, train: bool | None = None) -> StudyResults:
     """A study's results for a chapter.
 
-    Fresh results are returned as they are. Missing or stale runs are trained only when ``train`` is true
-    (default: in quick mode only; the full book never trains). Otherwise, if a regeneration is under way
-    (the file keeps the previous complete results), those are returned with ``provisional = True`` and a
-    printed notice; else StaleResultsError names the study, the stale runs and the command."""
-    results = StudyResults(name, quick)
-    train = results.quick if train is None else train
+    Fresh results are returned as they are. Missing or stale runs (and those of the studies it depends on)
+    are trained only when ``train`` is true (default: in quick mode only; the full book never trains).
+    Otherwise, while a regeneration is under way (the file keeps the previous complete results, or a study
+    it depends on is being regenerated), the previous complete results are returned with
+    ``provisional = True`` and a printed note; else StaleResultsError names the study, the stale runs and
+    the command that regenerates them."""
+    quick = quick_mode() if quick is None else quick
+    if quick if train is None else train:
+        from .runner import run_studies
+        report = run_studies([name], quick=quick, workers=0, progress=False)
+        if report.failed:
+            raise RuntimeError(f"study {name!r}: {len(report.failed)} runs failed: {report.failed[0]}")
+        if sum(report.trained.values()):
+            print(f"study {name!r}: trained {sum(report.trained.values())} missing or stale runs "
+                  f"({'quick mode' if quick else 'full mode'})")
+        return StudyResults(name, quick)
+    try:
+        results = StudyResults(name, quick)
+    except StaleResultsError:
+        for dep in get_study(name).depends:           # raises unless each is fresh or being regenerated
+            load(dep, quick, train=False)
+        results = StudyResults.unbuilt(name, quick)
+        if not (results.stored.get("complete") or "previous" in results.stored):
+            raise
+        print(f"Note: a study that {name!r} depends on is being regenerated; this page shows the previous "
+              f"complete results of {name!r}. `{regenerate_command(name)}` completes it.")
+        return results.as_previous()
     verdicts = results.verdicts()
     if all(v.fresh for v in verdicts):
         return results
-    if train:
-        print(stale_message(name, verdicts).split("; regenerate")[0] + "; training them now")
-        return results.run(progress=False)
     if "previous" in results.stored:
         done = sum(v.fresh for v in verdicts)
         print(f"Note: study {name!r} is being regenerated ({done} of {len(verdicts)} new runs done); "

@@ -2,7 +2,7 @@
 Dask distributed cluster, through one ``concurrent.futures`` code path.
 
 Runs are independent, so they are sent to the executor as soon as their study can be built (every study
-it depends on is complete and fresh); each finished run is written to its results file at once, in this
+it depends on is complete and fresh), taking the ready studies in turn so that each starts early; each finished run is written to its results file at once, in this
 process only (atomically), so an interrupted run loses only the runs still in flight and the next call
 resumes. Local workers use one BLAS thread each: with two cores, two workers keep both busy, and every
 committed run is computed with the same thread count.
@@ -10,6 +10,7 @@ committed run is computed with the same thread count.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing
 import os
 import sys
@@ -106,6 +107,7 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
         waiting, open_studies, futures = list(order), {}, {}
 
         def submit_ready():
+            batches = []
             for name in list(waiting):
                 if any(dep in waiting or dep in open_studies for dep in get_study(name).depends):
                     continue
@@ -119,15 +121,18 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                 report.trained[name] = 0
                 if not todo:
                     continue
+                results.begin_regeneration()
                 open_studies[name] = [results, len(todo)]
                 bar.total += len(todo)
                 bar.refresh()
-                version = results.study.version
-                for spec in todo:
-                    if pool is None:
-                        futures[_Deferred(spec, version)] = (name, spec)
-                    else:
-                        futures[pool.submit(train_signed, spec, version)] = (name, spec)
+                batches.append([(name, results.study.version, spec) for spec in todo])
+            # round robin over the ready studies: each starts (and keeps its previous results shown) early
+            for name, version, spec in (item for group in itertools.zip_longest(*batches) for item in group
+                                        if item is not None):
+                if pool is None:
+                    futures[_Deferred(spec, version)] = (name, spec)
+                else:
+                    futures[pool.submit(train_signed, spec, version)] = (name, spec)
 
         submit_ready()
         try:

@@ -13,6 +13,9 @@ Every run probes the alignment of each layer's update with the BP gradient and t
 (tpnb.diagnostics) on 256 training samples after each epoch. One seed, and far fewer epochs than the
 papers' 100 (the 2-core budget of this book's build machine), which the chapter states next to the
 published numbers.
+
+Labels: network ("784-256x5-10" or "784-100-10"), method (a DEEP_METHODS name, "gtp" or "bp_sgd"), seed;
+the GTP and backprop runs on 784-100-10 also batch (their tuning runs also tau and lr, and split="validation").
 """
 from __future__ import annotations
 
@@ -20,11 +23,12 @@ import itertools
 
 from .core import RunSpec, study
 from .results import fresh_results
-from .selection import best
+from .selection import best_per_group
 
 SEEDS = (0,)
 DEEP = (784, 256, 256, 256, 256, 256, 10)
 GTP_NET = (784, 100, 10)
+DEEP_NAME, SMALL = "784-256x5-10", "784-100-10"     # the networks' names in keys and labels
 DEEP_EPOCHS, GTP_EPOCHS, QUICK_EPOCHS = 2, 3, 2
 PROBE = 256
 
@@ -82,11 +86,15 @@ def gtp_tuning_specs(quick: bool) -> list:
             specs.append(RunSpec(key=f"gtp|B={batch}|tau={tau},lr={lr}", data=data, sizes=GTP_NET,
                                  activation="sigmoid", rule="gtp",
                                  rule_options=dict(tau=tau, steps=10, lr=lr, angles=False),
-                                 epochs=1 if quick else 2, batch_size=batch, seed=0, init="xavier"))
+                                 epochs=1 if quick else 2, batch_size=batch, seed=0, init="xavier",
+                                 labels=dict(network=SMALL, method="gtp", batch=batch, tau=tau, lr=lr,
+                                             split="validation", seed=0)))
         for lr in (BP_LRS[batch][1:2] if quick else BP_LRS[batch]):
             specs.append(RunSpec(key=f"bp_sgd|B={batch}|lr={lr}", data=data, sizes=GTP_NET,
                                  activation="sigmoid", rule="backprop", rule_options=dict(optimizer="sgd", lr=lr),
-                                 epochs=1 if quick else 2, batch_size=batch, seed=0, init="xavier"))
+                                 epochs=1 if quick else 2, batch_size=batch, seed=0, init="xavier",
+                                 labels=dict(network=SMALL, method="bp_sgd", batch=batch, lr=lr,
+                                             split="validation", seed=0)))
     return specs
 
 
@@ -97,27 +105,25 @@ def side_specs(quick: bool) -> list:
         options = dict(options)
         if quick and "pretrain_epochs" in options:
             options.update(pretrain_epochs=min(options["pretrain_epochs"], 1))
-        specs.append(RunSpec(key=f"784-256x5-10|{name}|seed={seed}", data=_full_data(quick), sizes=DEEP,
+        specs.append(RunSpec(key=f"{DEEP_NAME}|{name}|seed={seed}", data=_full_data(quick), sizes=DEEP,
                              activation="tanh", rule=rule, rule_options=options,
                              epochs=QUICK_EPOCHS if quick else DEEP_EPOCHS, batch_size=128, seed=seed,
-                             init="xavier", probe=PROBE))
-    tuning = fresh_results("side_gtp_tuning", quick)
-    groups = {}
-    for spec in tuning.specs:
-        groups.setdefault(tuple(spec.key.split("|")[:2]), []).append(spec.key)
-    for (method, batch), keys in groups.items():
-        tuned = tuning.spec(best(tuning, keys, "classification"))
+                             init="xavier", probe=PROBE, labels=dict(network=DEEP_NAME, method=name, seed=seed)))
+    picks = best_per_group(fresh_results("side_gtp_tuning", quick).items(),
+                           lambda spec: (spec.labels["method"], spec.labels["batch"]), "classification")
+    for (method, batch), (tuned, _) in picks.items():
         for seed in seeds:
-            specs.append(RunSpec(key=f"784-100-10|{method}_b{batch[2:]}|seed={seed}", data=_full_data(quick),
+            specs.append(RunSpec(key=f"{SMALL}|{method}_b{batch}|seed={seed}", data=_full_data(quick),
                                  sizes=GTP_NET, activation="sigmoid", rule=tuned.rule,
                                  rule_options=tuned.rule_options, epochs=QUICK_EPOCHS if quick else GTP_EPOCHS,
                                  batch_size=tuned.batch_size, seed=seed, init="xavier",
-                                 probe=0 if tuned.batch_size == 1 else PROBE))
+                                 probe=0 if tuned.batch_size == 1 else PROBE,
+                                 labels=dict(network=SMALL, method=method, batch=batch, seed=seed)))
     for seed in seeds:
-        specs.append(RunSpec(key=f"784-100-10|exact_tp|seed={seed}", data=_full_data(quick), sizes=GTP_NET,
+        specs.append(RunSpec(key=f"{SMALL}|exact_tp|seed={seed}", data=_full_data(quick), sizes=GTP_NET,
                              activation="sigmoid", rule="exact_tp", rule_options=dict(alpha=0.5, eta=1.0),
                              epochs=QUICK_EPOCHS if quick else GTP_EPOCHS, batch_size=64, seed=seed,
-                             init="xavier", probe=PROBE))
+                             init="xavier", probe=PROBE, labels=dict(network=SMALL, method="exact_tp", seed=seed)))
     return specs
 
 
@@ -125,3 +131,14 @@ study("side_gtp_tuning", 1, "chapter 11: GTP tau x lr and backprop lr on 784-100
     gtp_tuning_specs)
 study("side_by_side", 1, "chapter 11: every method on full Fashion-MNIST, seed 002 and 003 networks",
       depends=("side_gtp_tuning",))(side_specs)
+
+
+def row(spec) -> tuple:
+    """(network, method name) of a run in chapter 11's table, from its labels: the method, "<method>_b<batch>"
+    for the batch-size pairs on 784-100-10 (e.g. "gtp_b1"), the variant for exact-TP variants (verdict_final)."""
+    labels = spec.labels
+    if "variant" in labels:
+        return labels["network"], labels["variant"]
+    if labels["network"] == SMALL and "batch" in labels:
+        return labels["network"], f"{labels['method']}_b{labels['batch']}"
+    return labels["network"], labels["method"]

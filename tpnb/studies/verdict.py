@@ -4,34 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from .random_direction import RIDGE
 from .results import load
 from .report import final_value, median_epoch_time
 
-# (study, key prefix "network|method", label) of every rule trained on full Fashion-MNIST
-SOURCES = [
-    ("fmnist_final", "784-256-256-10|bp_sgd", "backprop, SGD (MSE)"),
-    ("fmnist_final", "784-256-256-10|bp_adam", "backprop, Adam (MSE)"),
-    ("fmnist_final", "784-256-256-10|exact_tp", "exact TP (seed rule)"),
-    ("verdict_final", "784-256-256-10|pinv", "exact TP, pinv input targets"),
-    ("verdict_final", "784-256-256-10|joint", "exact TP, joint weights"),
-    ("verdict_final", "784-256-256-10|pinv+joint", "exact TP, pinv + joint"),
-    ("verdict_final", "784-256-256-10|step", "exact TP, step output targets"),
-    ("fmnist_final", "784-256-10|bp_sgd", "backprop, SGD (MSE)"),
-    ("fmnist_final", "784-256-10|exact_tp", "exact TP (seed rule)"),
-    ("random_tp_fmnist", "784-256-256-10|least_squares,k=64", "random-direction TP, least squares, k=64"),
-    ("side_by_side", "784-256x5-10|bp_adam", "backprop, Adam (CE)"),
-    ("side_by_side", "784-256x5-10|dfa", "DFA"),
-    ("side_by_side", "784-256x5-10|dtp", "DTP"),
-    ("side_by_side", "784-256x5-10|dtpdrl", "DTPDRL"),
-    ("side_by_side", "784-256x5-10|ddtp_linear", "DDTP-linear"),
-    ("side_by_side", "784-256x5-10|ddtp_rhl", "DDTP-RHL"),
-    ("side_by_side", "784-256x5-10|ddtp_control", "DDTP-control"),
-    ("side_by_side", "784-256x5-10|exact_tp", "exact TP (seed rule)"),
-    ("side_by_side", "784-100-10|bp_sgd_b1", "backprop, SGD, batch 1"),
-    ("side_by_side", "784-100-10|gtp_b1", "GTP, batch 1"),
-    ("side_by_side", "784-100-10|gtp_b64", "GTP, batch 64"),
-    ("side_by_side", "784-100-10|exact_tp", "exact TP (seed rule)"),
-]
+# (study, labels selecting the runs, label) of every rule trained on full Fashion-MNIST, network by network
+_COMMON, _DEEP, _SMALL = "784-256-256-10", "784-256x5-10", "784-100-10"
+_SEED_RULE, _SGD_MSE = "exact TP (seed rule)", "backprop, SGD (MSE)"
+_VARIANTS = {"pinv": "exact TP, pinv input targets", "joint": "exact TP, joint weights",
+             "pinv+joint": "exact TP, pinv + joint", "step": "exact TP, step output targets"}
+_DEEP_METHODS = {"bp_adam": "backprop, Adam (CE)", "dfa": "DFA", "dtp": "DTP", "dtpdrl": "DTPDRL",
+                 "ddtp_linear": "DDTP-linear", "ddtp_rhl": "DDTP-RHL", "ddtp_control": "DDTP-control",
+                 "exact_tp": _SEED_RULE}
+_SMALL_METHODS = [(dict(method="bp_sgd", batch=1), "backprop, SGD, batch 1"),
+                  (dict(method="gtp", batch=1), "GTP, batch 1"), (dict(method="gtp", batch=64), "GTP, batch 64"),
+                  (dict(method="exact_tp"), _SEED_RULE)]
+SOURCES = (
+    [("fmnist_final", dict(network=_COMMON, method=m), label)
+     for m, label in (("bp_sgd", _SGD_MSE), ("bp_adam", "backprop, Adam (MSE)"), ("exact_tp", _SEED_RULE))]
+    + [("verdict_final", dict(network=_COMMON, variant=v), label) for v, label in _VARIANTS.items()]
+    + [("fmnist_final", dict(network="784-256-10", method=m), label)
+       for m, label in (("bp_sgd", _SGD_MSE), ("exact_tp", _SEED_RULE))]
+    + [("random_tp_fmnist", dict(network=_COMMON, method="random_direction_tp", factor="least_squares", k=64,
+                                 ridge=RIDGE), "random-direction TP, least squares, k=64")]
+    + [("side_by_side", dict(network=_DEEP, method=m), label) for m, label in _DEEP_METHODS.items()]
+    + [("side_by_side", dict(labels, network=_SMALL), label) for labels, label in _SMALL_METHODS])
 
 # Published Fashion-MNIST test accuracies (quotations, with their source).
 PUBLISHED = {
@@ -51,15 +48,15 @@ def rows(quick: bool | None = None) -> list:
     for name in TUNING:
         load(name, quick)
     cache, out = {}, []
-    for study_name, prefix, label in SOURCES:
+    for study_name, labels, label in SOURCES:
         if study_name not in cache:
             cache[study_name] = load(study_name, quick)
         results = cache[study_name]
-        runs = [(s, h) for s, h in results.items() if s.key.rsplit("|", 1)[0] == prefix]
+        runs = results.select(**labels)
         if not runs:
             continue
         acc = np.array([final_value(h, "test_acc") for _, h in runs])
-        network = prefix.split("|")[0]
+        network = labels["network"]
         activation = runs[0][0].activation
         out.append({"network": f"{network} {activation}", "method": label, "study": study_name, "runs": len(runs),
                     "epochs": runs[0][0].epochs, "acc": float(np.nanmean(acc)) if np.isfinite(acc).any() else np.nan,
