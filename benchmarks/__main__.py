@@ -91,8 +91,9 @@ def print_table(rows: list) -> None:
         notes = []
         if r["diverged"]:
             notes.append("DIVERGED: time invalid")
-        if r["pairs"] < r["pairs_wanted"]:
-            notes.append(f"BUSY MACHINE: {r['pairs']} quiet pairs in {r['rounds']} rounds")
+        if r["quiet_pairs"] < r["pairs_wanted"] and not r["diverged"]:
+            notes.append(f"BUSY MACHINE: {r['quiet_pairs']} quiet pairs in {r['rounds']} rounds"
+                         + ("" if r["quiet_pairs"] else " (figures from every round)"))
         if r["extrapolated"]:
             notes.append(f"extrapolated from {r['samples_timed']} samples")
         if r["feedback_epoch_seconds"]:

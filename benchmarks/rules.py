@@ -291,7 +291,8 @@ def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: in
         if k > warmup:
             rounds.append(times)
             kept = quiet_rounds(rounds)
-    if runners["rule"].diverged or not kept:
+    quiet = len(kept)
+    if runners["rule"].diverged or not kept:     # no quiet round at all: every round, flagged by quiet_pairs 0
         kept = rounds
     raw = {name: [sum(r[name]) for r in kept] for name in names}
     feedback_raw = [r["rule"][1] for r in kept]
@@ -306,7 +307,7 @@ def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: in
         "name": spec.name, "network": spec.network, "sizes": spec.sizes, "rule": spec.rule,
         "options": spec.options, "batch": spec.batch, "dtype": spec.dtype, "baseline": spec.baseline,
         "note": spec.note, "samples_timed": len(run_data.x_train), "extrapolated": len(run_data.x_train) != n_full,
-        "pairs": len(kept), "pairs_wanted": pairs, "rounds": len(rounds), "block_steps": steps,
+        "pairs": len(kept), "quiet_pairs": quiet, "pairs_wanted": pairs, "rounds": len(rounds), "block_steps": steps,
         "warmup_pairs_discarded": warmup,
         "rounds_raw": [{name: sum(t) for name, t in r.items()} for r in rounds],
         "block_times_raw": raw["rule"], "feedback_block_times_raw": feedback_raw,

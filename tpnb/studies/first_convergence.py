@@ -74,10 +74,12 @@ def tuning_specs(problem, quick):
             for method, config, rule, options, batch, setting in _methods(p["batch_sizes"], quick)]
 
 
-def chosen(problem, quick):
-    """{(arch, method): tuning RunSpec with the best validation score}. Reads the tuning results and
-    raises RuntimeError if they are missing or stale: defining a study never trains another one."""
-    picks = best_per_group(fresh_results(f"{problem}_tuning", quick).items(),
+def chosen(problem, quick, tuning=None):
+    """{(arch, method): tuning RunSpec with the best validation score}. ``tuning``: the tuning results a
+    chapter loaded (possibly the previous complete ones, during a regeneration); by default they are read
+    and must be fresh (StaleResultsError otherwise): defining a study never trains another one."""
+    tuning = fresh_results(f"{problem}_tuning", quick) if tuning is None else tuning
+    picks = best_per_group(tuning.items(),
                            lambda spec: (spec.labels["network"], spec.labels["method"]), PROBLEMS[problem]["task"])
     return {k: spec for k, (spec, _) in picks.items()}
 
