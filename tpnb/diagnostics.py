@@ -17,7 +17,7 @@ from .rules.backprop import backward
 from .rules.gnt import gnt_targets
 from .rules.local_losses import local_gradients
 from .rules.protocol import layer_key
-from .rules.targets import output_error, output_target
+from .rules.targets import output_error, output_gradient, output_target
 
 
 def active_units(net: MLP, x: np.ndarray) -> list:
@@ -58,8 +58,9 @@ def update_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = 
         trial_rule.step(trial_net, x, y)
     change = [new - old for new, old in zip(trial_net.weights, net.weights)]
     fp, loss = net.forward(x), get_loss(loss)
-    grads = backward(net, fp, loss.gradient(fp.output, y))          # dL/dW of the batch-mean loss
-    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y))
+    f_out = net.output_activation
+    grads = backward(net, fp, output_gradient(loss, fp.output, y, f_out))   # dL/dW of the batch-mean loss
+    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y, f_out))
     gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
     return {**angle_diagnostics(change, [-g for g in grads], "angle_bp"),
             **angle_diagnostics(change, [-n for n in gnt], "angle_gnt")}

@@ -2,8 +2,10 @@
 
 Notation (the book's): layer l = 1..L has input x_l with a trailing constant 1 (the bias input),
 weights W_l of shape (n_l, d_l + 1) whose last column is the bias, pre-activation u_l = W_l x_l,
-hidden activation h_l = f(u_l) and x_{l+1} = [h_l, 1]. The output layer is linear: u_L is the output.
-Batches are rows: X is (batch, d), so u_l = x_l @ W_l.T.
+hidden activation h_l = f_l(u_l) and x_{l+1} = [h_l, 1]. Each hidden layer has its own activation f_l
+(one for all by default). The output layer is linear unless an output activation f_out is given: the
+network's prediction is f_out(u_L) (seed 003's sigmoid output units); the rules' losses and output
+targets see it through tpnb.rules.targets. Batches are rows: X is (batch, d), so u_l = x_l @ W_l.T.
 """
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import checks
-from .activations import Activation, get_activation
+from .activations import Activation, Identity, get_activation
+from .initialization import INITS, init_stds
 
-INITS = ("he", "xavier", "lecun")
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -30,7 +32,8 @@ def with_bias(h: np.ndarray, dtype=None) -> np.ndarray:
 @dataclass
 class ForwardPass:
     """What a forward pass records: xs[l] is layer l's input with bias column (batch, d_l + 1),
-    us[l] its pre-activation (batch, n_l); us[-1] is the network output."""
+    us[l] its pre-activation (batch, n_l); ``output`` is us[-1], the output pre-activation u_L (the
+    prediction itself when the network has no output activation)."""
     xs: list
     us: list
 
@@ -63,30 +66,44 @@ def check_dtype(dtype) -> np.dtype:
     return resolved
 
 
-class MLP:
-    """Fully connected network with sizes [d_in, n_1, ..., n_L] and one hidden activation.
+def per_layer_activations(activation, n_hidden: int) -> list:
+    """One Activation per hidden layer from one activation (name or instance) for all of them or a
+    sequence of exactly ``n_hidden``."""
+    if isinstance(activation, (str, Activation)):
+        return [get_activation(activation)] * n_hidden
+    if not hasattr(activation, "__len__") or len(activation) != n_hidden:
+        raise ValueError(f"activation must be one activation or a sequence of one per hidden layer "
+                         f"({n_hidden}), got {activation!r}")
+    return [get_activation(a) for a in activation]
 
-    sizes: whole numbers >= 1. seed: a whole number >= 0 (the generator of the initial weights).
-    dtype: float32 or float64. Anything else raises a ValueError or TypeError naming the argument.
+
+class MLP:
+    """Fully connected network with sizes [d_in, n_1, ..., n_L].
+
+    sizes: whole numbers >= 1. activation: one hidden activation (name or instance) for every hidden
+    layer, or a sequence with one per hidden layer (seed 003: ["relu", "sigmoid", ...]).
+    output_activation: "identity" (a linear output, the default) or e.g. "sigmoid".
+    init: one of tpnb.initialization.INITS. seed: a whole number >= 0 (the generator of the initial
+    weights). dtype: float32 or float64. Anything else raises a ValueError or TypeError naming the argument.
     """
 
-    def __init__(self, sizes, activation: str | Activation = "relu", *, seed: int = 0,
-                 init: str = "he", dtype=np.float64):
+    def __init__(self, sizes, activation="relu", *, output_activation: str | Activation = "identity",
+                 seed: int = 0, init: str = "he", dtype=np.float64):
         sizes = check_sizes(sizes)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; known: {INITS}")
         checks.seed(seed)
         dtype = check_dtype(dtype)
         self.sizes = sizes
-        self.activation = get_activation(activation)
+        self.activations = per_layer_activations(activation, len(sizes) - 2)
+        self._declared = get_activation(activation) if isinstance(activation, (str, Activation)) else None
+        self.output_activation = get_activation(output_activation)
         self.dtype = dtype
         rng = np.random.default_rng(seed)
         self.weights = []
-        for d_in, n_out in zip(sizes[:-1], sizes[1:]):
-            scale = {"he": np.sqrt(2.0 / d_in), "xavier": np.sqrt(2.0 / (d_in + n_out)),
-                     "lecun": np.sqrt(1.0 / d_in)}[init]
+        for d_in, n_out, std in zip(sizes[:-1], sizes[1:], init_stds(sizes, init)):
             w = np.zeros((n_out, d_in + 1), dtype=self.dtype)
-            w[:, :-1] = rng.normal(0.0, scale, size=(n_out, d_in))  # biases start at 0
+            w[:, :-1] = rng.normal(0.0, std, size=(n_out, d_in))  # biases start at 0
             self.weights.append(w)
 
     @property
@@ -94,9 +111,25 @@ class MLP:
         """Number of weight layers L."""
         return len(self.weights)
 
+    @property
+    def activation(self) -> Activation:
+        """The hidden activation shared by every hidden layer (ValueError for mixed ones: use
+        ``activations[l]``, or for a network without hidden layers)."""
+        if self.activations and all(a is self.activations[0] for a in self.activations):
+            return self.activations[0]
+        if not self.activations and self._declared is not None:
+            return self._declared                       # no hidden layer: the one it was given
+        raise ValueError(f"{self!r} has no single hidden activation: use net.activations[l]")
+
+    @property
+    def linear_output(self) -> bool:
+        """True when the prediction is u_L itself (no output activation)."""
+        return isinstance(self.output_activation, Identity)
+
     def copy(self) -> "MLP":
         clone = object.__new__(MLP)
-        clone.sizes, clone.activation, clone.dtype = list(self.sizes), self.activation, self.dtype
+        clone.sizes, clone.activations, clone.dtype = list(self.sizes), list(self.activations), self.dtype
+        clone.output_activation, clone._declared = self.output_activation, self._declared
         clone.weights = [w.copy() for w in self.weights]
         return clone
 
@@ -119,11 +152,11 @@ class MLP:
             xs.append(x_l)
             us.append(u)
             if l < len(weights) - 1:
-                x_l = with_bias(self.activation(u))
+                x_l = with_bias(self.activations[l](u))
         return ForwardPass(xs, us)
 
     def __call__(self, x: np.ndarray, weights=None) -> np.ndarray:
-        """Network output u_L, (batch, n_L)."""
+        """The network's prediction f_out(u_L) (u_L for a linear output), (batch, n_L)."""
         x = self.check_input(x)
         weights = self.weights if weights is None else weights
         h = x.astype(self.dtype, copy=False)
@@ -131,8 +164,12 @@ class MLP:
             h = h @ w[:, :-1].T
             h += w[:, -1]
             if l < len(weights) - 1:
-                h = self.activation(h)
-        return h
+                h = self.activations[l](h)
+        return h if self.linear_output else self.output_activation(h)
 
     def __repr__(self) -> str:
-        return f"MLP(sizes={self.sizes}, activation={self.activation!r})"
+        same = all(a is self.activations[0] for a in self.activations)
+        activation = (self.activations[0] if self.activations else self._declared) if same else \
+            [a.name for a in self.activations]
+        output = "" if self.linear_output else f", output_activation={self.output_activation!r}"
+        return f"MLP(sizes={self.sizes}, activation={activation!r}{output})"

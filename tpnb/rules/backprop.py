@@ -8,12 +8,13 @@ from ..losses import get_loss
 from ..network import MLP, ForwardPass
 from ..optimizers import check_rule_options, make_optimizer
 from .protocol import norms
+from .targets import output_gradient
 
 
 def gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss) -> list:
     """dL/dW_l for every layer, each (N_l, D_l + 1); L is the batch-mean loss."""
     fp = net.forward(x)
-    return backward(net, fp, loss.gradient(fp.output, y))
+    return backward(net, fp, output_gradient(loss, fp.output, y, net.output_activation))
 
 
 def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
@@ -22,7 +23,7 @@ def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
     for l in range(net.depth - 1, -1, -1):
         grads[l] = delta.T @ fp.xs[l]                         # dL/dW_l = delta^T x_l
         if l > 0:
-            delta = (delta @ net.weights[l][:, :-1]) * net.activation.derivative(fp.us[l - 1])
+            delta = (delta @ net.weights[l][:, :-1]) * net.activations[l - 1].derivative(fp.us[l - 1])
     return grads
 
 

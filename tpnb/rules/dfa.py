@@ -64,11 +64,11 @@ class DFA(DirectionRule):
         """The DFA update directions (what is fed to the optimiser); no hidden targets."""
         self._check_feedback(net)
         fp = net.forward(x)
-        e = output_error(self.loss, fp.output, y)
+        e = output_error(self.loss, fp.output, y, net.output_activation)
         batch = x.shape[0]
         grads = []
         for i, b in enumerate(self.feedback):
-            delta = (e @ b) * net.activation.derivative(fp.us[i])         # delta_i = (e B_i) * f'(u_i)
+            delta = (e @ b) * net.activations[i].derivative(fp.us[i])         # delta_i = (e B_i) * f'(u_i)
             grads.append(delta.T @ fp.xs[i] / batch)                      # dW_i = delta_i^T x_i / B
         grads.append(e.T @ fp.xs[-1] / batch)                             # dW_L = e^T x_L / B
         return Directions(grads, None, fp, e)

@@ -185,9 +185,9 @@ class DifferenceTP(DirectionRule):
                 if w.shape[0] != w.shape[1] - 1:
                     raise ValueError(f"parameterization 'inverse' needs square weight matrices, got {w.shape[:1]}"
                                      f" x {w.shape[1] - 1}")
-            if not net.activation.invertible:
-                raise ValueError(f"parameterization 'inverse' needs an invertible activation, "
-                                 f"got {net.activation.name!r}")
+            if not all(f.invertible for f in net.activations):
+                raise ValueError(f"parameterization 'inverse' needs invertible activations, "
+                                 f"got {[f.name for f in net.activations]}")
             return
         if self.Q is None:
             self.init_feedback(net)
@@ -207,7 +207,7 @@ class DifferenceTP(DirectionRule):
         """Feedback mapping g_i applied to a (h_{i+1} or u_L for layer-wise, u_L for direct)."""
         if self.parameterization == "inverse":
             w = net.weights[i + 1]
-            z = a if i + 1 == net.depth - 1 else net.activation.inverse(a)
+            z = a if i + 1 == net.depth - 1 else net.activations[i + 1].inverse(a)
             return np.linalg.solve(w[:, :-1], (z - w[:, -1]).T).T
         z = self._features(a) @ self.Q[i].T
         return self.feedback_activation(z) if self.parameterization == "layerwise" else z
@@ -265,7 +265,7 @@ class DifferenceTP(DirectionRule):
             if self.reconstruction == "layerwise":
                 nxt = noisy[i] @ net.weights[i + 1][:, :-1].T + net.weights[i + 1][:, -1]
                 if i + 1 < net.depth - 1:
-                    nxt = net.activation(nxt)
+                    nxt = net.activations[i + 1](nxt)
                 r = self.g(net, i, nxt) - noisy[i]
                 grad = self._g_grad(i, nxt, r)
             elif self.reconstruction == "control":
@@ -334,7 +334,7 @@ class DifferenceTP(DirectionRule):
         """Forward-weight local-loss gradients with the current feedback (no update), at the forward pass
         ``fp`` (computed if not given)."""
         fp = net.forward(x) if fp is None else fp
-        e = output_error(self.loss, fp.output, y)
+        e = output_error(self.loss, fp.output, y, net.output_activation)
         u_target = output_target("gradient", self.beta, fp.output, y, e)      # u'_L = u_L - beta e
         targets = self.targets(net, fp, u_target)
         return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)

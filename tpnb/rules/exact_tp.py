@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import checks
+from ..activations import Activation
 from ..network import MLP, with_bias
 from . import options
 from .protocol import layer_key
@@ -99,23 +100,27 @@ class ExactTP:
                 f"dx_mode={self.dx_mode!r}, output_target={self.output_target!r}, beta={self.beta}, "
                 f"input_rule={self.input_rule!r}, weight_rule={self.weight_rule!r})")
 
-    def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """u'_L for a batch, (batch, n_L)."""
-        return output_target(self.output_target, self.beta, u_out, y)
+    def output_targets(self, u_out: np.ndarray, y: np.ndarray, f_out: Activation | None = None) -> np.ndarray:
+        """u'_L for a batch, (batch, n_L), through the network's output activation f_out if it has one."""
+        return output_target(self.output_target, self.beta, u_out, y, f_out=f_out)
 
-    def input_target(self, net: MLP, w: np.ndarray, x: np.ndarray, u: np.ndarray, dv: np.ndarray):
-        """x' for every sample of a batch at one layer (all arrays rows = samples).
+    def input_target(self, net: MLP, w: np.ndarray, x: np.ndarray, u: np.ndarray, dv: np.ndarray,
+                     f: Activation | None = None):
+        """x' for every sample of a batch at one layer (all arrays rows = samples), projected into the image
+        of f, the activation of the hidden layer whose output x is (default: net.activation, the network's
+        one hidden activation).
 
         w (N, D+1), x (B, D+1), u and dv (B, N). Returns the projected input target without the
         bias column, (B, D), and the unprojected average ix, (B, D).
         """
+        f = net.activation if f is None else f
         n_neurons = w.shape[0]
         sq_x = np.einsum("bi,bi->b", x, x)                              # |x|^2, (B,)
         alpha = np.full_like(sq_x, self.alpha) if self.a is None else self.a * sq_x
         if self.input_rule == "pinv":
             # all neurons jointly: dx = (1 - alpha) W^+ dv, minimum norm with W dx = (1 - alpha) dv
             ix = x[:, :-1] + ridge_solve_rows(dv * (1.0 - alpha)[:, None], w[:, :-1])
-            return net.activation.project(ix, self.cap), ix
+            return f.project(ix, self.cap), ix
         a = (alpha / sq_x)[:, None]                                      # (B, 1)
         # |w_n + a dv_n x|^2 = |w_n|^2 + 2 a dv_n <w_n, x> + a^2 dv_n^2 |x|^2, over the changed coordinates
         if self.dx_mode == "full":
@@ -131,7 +136,7 @@ class ExactTP:
         # mean_n dx_n = (coef @ W + (sum_n coef_n a dv_n) x) / N, restricted to the changeable coordinates
         mean_dx = (coef @ w[:, :-1] + (a[:, 0] * np.einsum("bn,bn->b", coef, dv))[:, None] * x[:, :-1])
         ix = x[:, :-1] + mean_dx / n_neurons
-        return net.activation.project(ix, self.cap), ix
+        return f.project(ix, self.cap), ix
 
     def mean_update(self, net: MLP, x: np.ndarray, y: np.ndarray):
         """mean_b theta'_b - theta for a batch (weight_rule "joint": the joint change), as a list of
@@ -146,13 +151,13 @@ class ExactTP:
         """
         fp = net.forward(x)
         batch = x.shape[0]
-        u_target = self.output_targets(fp.output, y)
+        u_target = self.output_targets(fp.output, y, net.output_activation)
         updates = [None] * net.depth
         diag = {}
         for l in range(net.depth - 1, -1, -1):
             w, x_l, u_l = net.weights[l], fp.xs[l], fp.us[l]
             if l > 0:
-                x_proj, ix = self.input_target(net, w, x_l, u_l, u_target - u_l)
+                x_proj, ix = self.input_target(net, w, x_l, u_l, u_target - u_l, net.activations[l - 1])
                 x_target = with_bias(x_proj)                               # x'
                 residual = u_target - x_target @ w.T                       # u' - W x'
                 if self.diagnostics:
@@ -175,7 +180,7 @@ class ExactTP:
             if self.diagnostics:
                 diag[layer_key("update", l + 1)] = float(np.linalg.norm(updates[l])) / eta
             if l > 0:
-                u_target = net.activation.target(fp.us[l - 1], x_target[:, :-1], self.margin)
+                u_target = net.activations[l - 1].target(fp.us[l - 1], x_target[:, :-1], self.margin)
         return updates, diag
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
@@ -193,7 +198,7 @@ def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) ->
     x (d_in,), y (n_out,). Returns theta' = [W'_1, ..., W'_L]. Slow; used by the tests.
     """
     fp = net.forward(x[None, :])
-    u_target = rule.output_targets(fp.output, y[None, :])[0]
+    u_target = rule.output_targets(fp.output, y[None, :], net.output_activation)[0]
     new_weights = [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
         w, x_l, u_l = net.weights[l], fp.xs[l][0], fp.us[l][0]
@@ -213,11 +218,11 @@ def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) ->
             dx = dv[n] * (1 - alpha) / den * direction if den > ZERO_TOL * scale else np.zeros_like(x_l)
             proposals.append(dx)
         ix = x_l + np.mean(proposals, axis=0)
-        x_target = np.append(net.activation.project(ix[:-1], rule.cap), 1.0)   # x', bias reset to 1
+        x_target = np.append(net.activations[l - 1].project(ix[:-1], rule.cap), 1.0)   # x', bias reset to 1
         new_w = np.empty_like(w)
         for n in range(w.shape[0]):
             # the seed's form: dw = (dv - <w, x'> + <w, x>) / |x'|^2 x'
             new_w[n] = w[n] + (dv[n] - w[n] @ x_target + w[n] @ x_l) / (x_target @ x_target) * x_target
         new_weights[l] = new_w
-        u_target = net.activation.target(fp.us[l - 1][0], x_target[:-1], rule.margin)
+        u_target = net.activations[l - 1].target(fp.us[l - 1][0], x_target[:-1], rule.margin)
     return new_weights

@@ -57,7 +57,7 @@ class GNT(DirectionRule):
     def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
         """Local-loss gradients for the Gauss-Newton targets (fed to the optimiser)."""
         fp = net.forward(x)
-        e = output_error(self.loss, fp.output, y)
+        e = output_error(self.loss, fp.output, y, net.output_activation)
         u_target = output_target("gradient", self.beta, fp.output, y, e)      # u'_L = u_L - beta e
         targets = gnt_targets(net, fp, u_target, self.damping)
         return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)

@@ -15,15 +15,18 @@ tau^k times backprop's (k = layers above). Seed 003's Appendix D derives an extr
 -y_l dy_l/dw_l, but only because its eq. (39) drops the starting point y_l of the Euler step; with it the
 term cancels (chapter 7 derives this with SymPy).
 
-Network: seed 003 uses sigmoid units with ReLU in the first hidden layer; ``tpnb.MLP`` has one activation for
-all hidden layers, so GTP runs with whatever single activation the network has (a mixed-activation MLP
-is a needed change to the shared network code). The output layer is linear here (sigmoid in the seed).
+Network: seed 003 uses ReLU in the first hidden layer and sigmoid units elsewhere, the output included:
+``MLP(sizes, ["relu", "sigmoid", ...], output_activation="sigmoid", init="gtp")``. Each layer's Euler step
+uses its own activation f_{i+1}. With an output activation the output target is a target of the prediction
+o = f_out(u_L) (the label, or o - beta dl/do) and the output layer's local loss is 1/2 |o' - f_out(u_L)|^2;
+with a linear output (f = identity) it is the target u'_L of u_L.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..network import MLP, check_sizes
+from ..initialization import gtp_init_variances
+from ..network import MLP
 from . import options
 from .direction_rule import DirectionRule
 from .local_losses import hidden_activations, local_gradients
@@ -32,31 +35,9 @@ from .targets import check_output_target, output_error, output_target
 
 OUTPUT_TARGETS = ("label", "gradient")        # of tpnb.rules.targets' vocabulary
 
-# seed 003, Appendix A: the uncertainty density U(y) = 6 y (1 - y) on (0, 1) has mean 1/2, variance 1/20;
-# inputs uniform on [0, 1] have mean 1/2, variance 1/12; the sigmoid's slope at 0 is 1/4.
-UNCERTAINTY_MEAN, UNCERTAINTY_VAR = 0.5, 1.0 / 20.0
-INPUT_MEAN, INPUT_VAR = 0.5, 1.0 / 12.0
-SIGMOID_SLOPE_AT_0 = 0.25
-
-
-def gtp_init_variances(sizes, *, corrected: bool = False) -> list:
-    """Weight variances of seed 003's initialisation for an MLP with ``sizes`` [d_in, n_1, ..., n_L].
-
-    VAR(w_l) = VAR(y_l) / (N f'(0)^2 (m + VAR(y_{l-1}))), N the fan-in, with m = <y_{l-1}> as printed
-    (eq. (26), giving 48/(35 N) for layer 1 and 16/(11 N) for the others) or m = <y_{l-1}>^2 as the
-    variance of a product requires (``corrected=True``: 12/(5 N) and 8/(3 N)).
-    """
-    sizes = check_sizes(sizes)
-    out = []
-    for l, fan_in in enumerate(sizes[:-1]):
-        mean, var = (INPUT_MEAN, INPUT_VAR) if l == 0 else (UNCERTAINTY_MEAN, UNCERTAINTY_VAR)
-        m = mean ** 2 if corrected else mean
-        out.append(UNCERTAINTY_VAR / (fan_in * SIGMOID_SLOPE_AT_0 ** 2 * (m + var)))
-    return out
-
-
 def gtp_initialize(net: MLP, *, seed: int = 0, corrected: bool = False) -> MLP:
-    """Overwrite net.weights with seed 003's initialisation: W ~ N(0, VAR), biases 0. Returns net."""
+    """Overwrite net.weights with seed 003's initialisation: W ~ N(0, VAR), biases 0 (the weights of
+    ``MLP(..., init="gtp" or "gtp_corrected", seed=seed)``, drawn the same way). Returns net."""
     rng = np.random.default_rng(options.seed(seed))
     for w, var in zip(net.weights, gtp_init_variances(net.sizes, corrected=corrected)):
         w[:, :-1] = rng.normal(0.0, np.sqrt(var), w[:, :-1].shape)
@@ -69,13 +50,15 @@ def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau:
     w = net.weights[i + 1]
     wx, bias = w[:, :-1], w[:, -1]
     is_output = i + 1 == net.depth - 1
+    f = (None if net.linear_output else net.output_activation) if is_output else net.activations[i + 1]
     y = h.copy()
     for _ in range(steps):
         z = y @ wx.T + bias
-        if is_output:
-            r = upper_target - z
+        if f is None:
+            r = upper_target - z                                     # linear output: f = identity
         else:
-            r = (upper_target - net.activation(z)) * net.activation.derivative(z)
+            fz = f(z)
+            r = (upper_target - fz) * f.derivative_from(z, fz)       # (y^_{i+1} - f(z)) f'(z)
         y = y + tau * (r @ wx)
     return y
 
@@ -103,12 +86,22 @@ class GTP(DirectionRule):
         return (f"GTP(tau={self.tau}, steps={self.steps}, output_target={self.output_target!r}, "
                 f"beta={self.beta}, loss={self.loss.name!r}, optimizer={self.optimizer!r})")
 
+    def output_target_of(self, net: MLP, fp, y: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+        """y^_L: u'_L for a linear output (e = dl/du_L per sample, computed when the "gradient" target needs
+        it and it is not given); the prediction target o' (the label, or o - beta dl/do) for an output
+        activation."""
+        if net.linear_output:
+            if e is None and self.output_target == "gradient":
+                e = output_error(self.loss, fp.output, y)
+            return output_target(self.output_target, self.beta, fp.output, y, e)
+        if self.output_target == "label":
+            return y
+        o = net.output_activation(fp.output)
+        return o - self.beta * output_error(self.loss, o, y)          # o - beta dl/do
+
     def targets(self, net: MLP, fp, y: np.ndarray, e: np.ndarray | None = None):
-        """(hidden targets y^_i for i = 0..L-2, output target y^_L); e = dl/du_L per sample (computed
-        when the "gradient" target needs it and it is not given)."""
-        if e is None and self.output_target == "gradient":
-            e = output_error(self.loss, fp.output, y)
-        u_target = output_target(self.output_target, self.beta, fp.output, y, e)
+        """(hidden targets y^_i for i = 0..L-2, output target y^_L, see output_target_of)."""
+        u_target = self.output_target_of(net, fp, y, e)
         targets = [None] * (net.depth - 1)
         upper, hidden = u_target, hidden_activations(fp)
         for i in range(net.depth - 2, -1, -1):
@@ -119,6 +112,7 @@ class GTP(DirectionRule):
     def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
         """Local-loss gradients for the Euler targets (fed to the optimiser)."""
         fp = net.forward(x)
-        e = output_error(self.loss, fp.output, y)
+        e = output_error(self.loss, fp.output, y, net.output_activation)
         targets, u_target = self.targets(net, fp, y, e)
-        return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)
+        grads = local_gradients(net, fp, targets, u_target, prediction_target=not net.linear_output)
+        return Directions(grads, targets, fp, e)

@@ -21,7 +21,7 @@ def output_jacobians(net: MLP, fp: ForwardPass) -> list:
     jac[-1] = np.array(j)
     for i in range(net.depth - 3, -1, -1):
         # J_i = J_{i+1} diag(f'(u_{i+1})) W_{i+1}   (without the bias column)
-        scaled = jac[i + 1] * net.activation.derivative(fp.us[i + 1])[:, None, :]
+        scaled = jac[i + 1] * net.activations[i + 1].derivative(fp.us[i + 1])[:, None, :]
         jac[i] = scaled @ net.weights[i + 1][:, :-1]
     return jac
 

@@ -62,6 +62,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import checks
+from ..activations import Activation
 from ..network import MLP
 from . import options
 from .protocol import layer_key
@@ -139,9 +140,9 @@ class RandomDirectionTP:
                 f"output_target={self.output_target!r}, beta={self.beta}, seed={self.seed})")
 
     # ------------------------------------------------------------------ pieces
-    def output_targets(self, u_out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """u'_L for a batch, (batch, n_L)."""
-        return output_target(self.output_target, self.beta, u_out, y)
+    def output_targets(self, u_out: np.ndarray, y: np.ndarray, f_out: Activation | None = None) -> np.ndarray:
+        """u'_L for a batch, (batch, n_L), through the network's output activation f_out if it has one."""
+        return output_target(self.output_target, self.beta, u_out, y, f_out=f_out)
 
     def sample_directions(self, dim: int) -> np.ndarray:
         """k directions in R^dim as rows, (k, dim), from the rule's generator."""
@@ -156,12 +157,12 @@ class RandomDirectionTP:
         return d
 
     def check_network(self, net: MLP) -> None:
-        """Raise ValueError when the hidden activation cannot be inverted (only matters for L > 1)."""
-        if net.depth > 1 and not net.activation.invertible:
-            raise ValueError(
-                f"random_direction_tp needs an invertible hidden activation to turn input targets into "
-                f"pre-activation targets; {net.activation.name!r} is not invertible "
-                f"(use 'leaky_relu' or 'x_plus_relu')")
+        """Raise ValueError when a hidden activation cannot be inverted (only matters for L > 1)."""
+        for f in net.activations:
+            if not f.invertible:
+                raise ValueError(
+                    f"random_direction_tp needs invertible hidden activations to turn input targets into "
+                    f"pre-activation targets; {f.name!r} is not invertible (use 'leaky_relu' or 'x_plus_relu')")
 
     def move_coefficients(self, moved: np.ndarray, fixed: np.ndarray, r: np.ndarray, dirs: np.ndarray):
         """The one move of the rule, in both roles: coefficients C (k, P) that move every row m_p of ``moved``
@@ -228,7 +229,7 @@ class RandomDirectionTP:
         x, y = checks.training_batch(net, x, y)
         self.check_network(net)
         fp = net.forward(x)
-        u_target = self.output_targets(fp.output, y)
+        u_target = self.output_targets(fp.output, y, net.output_activation)
         diagnostics = {}
         for l in range(net.depth - 1, -1, -1):
             w, x_l, dirs = net.weights[l], fp.xs[l], directions[l]
@@ -249,11 +250,12 @@ class RandomDirectionTP:
                 break
             dx, dy_input, in_var = self.input_move(w, x_l, dy_after, dirs)
             hidden = x_l[:, :-1]
-            x_target = net.activation.project(hidden + dx, self.cap)              # x', into the image of f
+            f = net.activations[l - 1]
+            x_target = f.project(hidden + dx, self.cap)                         # x', into the image of f
             diagnostics[layer_key("input_factor_var", m)] = in_var
             diagnostics[layer_key("sq_err_input", m)] = _mean_square(dy_input)
             diagnostics[layer_key("target_step", m)] = target_step(x_target, hidden)
-            u_target = net.activation.target(fp.us[l - 1], x_target)
+            u_target = f.target(fp.us[l - 1], x_target)
         return diagnostics
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
@@ -273,7 +275,7 @@ def reference_step(rule: RandomDirectionTP, net: MLP, x: np.ndarray, y: np.ndarr
     x (B, d_in), y (B, n_out); directions as for ``apply``."""
     rule.check_network(net)
     fp = net.forward(x)
-    u_target = rule.output_targets(fp.output, y)
+    u_target = rule.output_targets(fp.output, y, net.output_activation)
     batch = x.shape[0]
     out = {}
 
@@ -337,6 +339,6 @@ def reference_step(rule: RandomDirectionTP, net: MLP, x: np.ndarray, y: np.ndarr
                     xi = xi + rule.eta * np.mean(factors(j)) * dirs[j, :-1]
             hidden_targets.append(xi)
         out[layer_key("input_factor_var", l + 1)] = var_sum / (batch * k)
-        x_target = net.activation.project(np.array(hidden_targets), rule.cap)
-        u_target = net.activation.target(fp.us[l - 1], x_target)
+        x_target = net.activations[l - 1].project(np.array(hidden_targets), rule.cap)
+        u_target = net.activations[l - 1].target(fp.us[l - 1], x_target)
     return out

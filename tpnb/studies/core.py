@@ -30,11 +30,13 @@ class RunSpec:
     probe: number of training samples on which ``tpnb.diagnostics.Probe`` measures the mechanism after
     every epoch (0: no probes; the measurements are stored in the run's record under "probes").
     key: the run's unique name in its study; labels: structured fields that notebooks select on
-    (problem, method, setting, seed, ...). Neither is a setting: renaming a run keeps its result fresh."""
+    (problem, method, setting, seed, ...). Neither is a setting: renaming a run keeps its result fresh.
+    activation: one hidden activation name, or a tuple with one per hidden layer; output_activation:
+    "identity" (linear output) or e.g. "sigmoid"."""
     key: str
     data: dict
     sizes: tuple
-    activation: str
+    activation: str | tuple
     rule: str
     rule_options: dict = field(default_factory=dict)
     epochs: int = 10
@@ -43,11 +45,19 @@ class RunSpec:
     init: str = "he"
     probe: int = 0
     labels: dict = field(default_factory=dict)
+    output_activation: str = "identity"
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["sizes"] = list(self.sizes)
+        if isinstance(self.activation, tuple):
+            d["activation"] = list(self.activation)
         return d
+
+    def make_network(self, sizes=None) -> MLP:
+        """The run's initial network (``sizes``: other layer widths, e.g. a canary's)."""
+        return MLP(self.sizes if sizes is None else sizes, self.activation, seed=self.seed, init=self.init,
+                   output_activation=self.output_activation)
 
 
 @dataclass(frozen=True)
@@ -110,7 +120,7 @@ def make_probe(spec: RunSpec, rule, data) -> Probe:
 def execute(spec: RunSpec, progress: bool = False) -> dict:
     """Train one run and return its JSON-ready record."""
     data = dataset_for(spec)
-    net = MLP(spec.sizes, spec.activation, seed=spec.seed, init=spec.init)
+    net = spec.make_network()
     rule = make_rule(spec.rule, **spec.rule_options)
     probe = make_probe(spec, rule, data) if spec.probe else None
     start = time.perf_counter()

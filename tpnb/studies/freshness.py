@@ -58,6 +58,8 @@ def settings_hash(spec, study_version: int) -> str:
     from ..train import DIVERGENCE_FACTOR
     payload = {name: getattr(spec, name) for name in SETTINGS}
     payload["sizes"] = list(payload["sizes"])
+    if spec.output_activation != "identity":         # a setting only where it is not the default
+        payload["output_activation"] = spec.output_activation
     payload.update(study_version=study_version, execution=EXECUTION_VERSION,
                    rule_version=getattr(RULES.get(spec.rule), "version", 1), divergence=DIVERGENCE_FACTOR)
     return _digest(payload)
@@ -141,9 +143,12 @@ def data_summary(data) -> Signature:
 def canary_config(spec, task: str) -> dict:
     """What the canary of ``spec`` runs: every setting that selects code, on the tiny problem."""
     depth = len(spec.sizes) - 1
-    return dict(rule=spec.rule, rule_options=spec.rule_options, activation=spec.activation, init=spec.init,
-                depth=depth, task=task, batch_size=1 if spec.batch_size == 1 else CANARY_BATCH,
-                probe=CANARY_PROBE if spec.probe else 0, seed=0)
+    config = dict(rule=spec.rule, rule_options=spec.rule_options, activation=spec.activation, init=spec.init,
+                  depth=depth, task=task, batch_size=1 if spec.batch_size == 1 else CANARY_BATCH,
+                  probe=CANARY_PROBE if spec.probe else 0, seed=0)
+    if spec.output_activation != "identity":
+        config["output_activation"] = spec.output_activation
+    return config
 
 
 def canary_id(config: dict) -> str:
@@ -164,16 +169,18 @@ def _canary_data(task: str):
 
 def run_canary(config: dict) -> Signature:
     """Train the canary described by ``config`` (see canary_config) and collect its numbers."""
-    from ..network import MLP
     from ..rules import make_rule
     from ..train import train
     from .core import make_probe, RunSpec
     data = _canary_data(config["task"])
     sizes = (CANARY_INPUTS,) + (CANARY_HIDDEN,) * (config["depth"] - 1) + (CANARY_OUTPUTS,)
-    spec = RunSpec(key="canary", data={}, sizes=sizes, activation=config["activation"], rule=config["rule"],
-                   rule_options=config["rule_options"], epochs=CANARY_EPOCHS, batch_size=config["batch_size"],
-                   seed=config["seed"], init=config["init"], probe=config["probe"])
-    net = MLP(sizes, spec.activation, seed=spec.seed, init=spec.init)
+    activation = config["activation"]
+    spec = RunSpec(key="canary", data={}, sizes=sizes,
+                   activation=activation if isinstance(activation, str) else tuple(activation),
+                   rule=config["rule"], rule_options=config["rule_options"], epochs=CANARY_EPOCHS,
+                   batch_size=config["batch_size"], seed=config["seed"], init=config["init"],
+                   probe=config["probe"], output_activation=config.get("output_activation", "identity"))
+    net = spec.make_network()
     rule = make_rule(spec.rule, **spec.rule_options)
     probe = make_probe(spec, rule, data) if spec.probe else None
     history = train(net, rule, data, epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,

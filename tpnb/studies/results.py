@@ -99,7 +99,9 @@ class Verdict:
 
 
 def spec_from_dict(d: dict) -> RunSpec:
-    return RunSpec(**{**d, "sizes": tuple(d["sizes"])})
+    activation = d["activation"]
+    return RunSpec(**{**d, "sizes": tuple(d["sizes"]),
+                      "activation": activation if isinstance(activation, str) else tuple(activation)})
 
 
 class StudyResults:
