@@ -1,9 +1,12 @@
 """Tests for tpnb.diagnostics: unit states, switches, linearity R^2, update directions and the Probe."""
+import copy
+
 import numpy as np
 import pytest
 
 from tpnb.data import Dataset
-from tpnb.diagnostics import Probe, active_units, linearity_r2, switches, unit_states, update_directions
+from tpnb.diagnostics import (Probe, active_units, linearity_r2, raw_directions, switches, unit_states,
+                              update_directions)
 from tpnb.network import MLP
 from tpnb.rules import Backprop, ExactTP
 from tpnb.train import train
@@ -67,3 +70,24 @@ def test_probe_records_every_epoch_and_leaves_training_unchanged():
     assert all(0 <= r["linearity_r2"] <= 1 for r in probe.records)
     for a, b in zip(plain.weights, probed.weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_raw_directions_measure_the_direction_before_the_optimiser():
+    """GTP with T = 1 and tau = 1 feeds Adam exactly the gradient: raw angle ~0, while the weight change
+    Adam makes from it points elsewhere; the probe leaves the rule's state alone (same next step)."""
+    from tpnb.rules import make_rule
+    rng = np.random.default_rng(4)
+    net = MLP([4, 6, 5, 3], ["relu", "sigmoid"], output_activation="sigmoid", init="gtp", seed=2)
+    x, y = rng.uniform(size=(16, 4)), np.eye(3)[rng.integers(0, 3, 16)]
+    rule = make_rule("gtp", tau=1.0, steps=1, optimizer="adam", lr=0.01, angles=False)
+    rule.step(net, x, y)                                         # Adam's moments are no longer zero
+    twin_net, twin_rule = net.copy(), copy.deepcopy(rule)          # as they were before the probe
+    raw = raw_directions(net, rule, x, y)
+    assert all(raw[f"raw_angle_bp_{l}"] <= parallel_angle_degrees(net.weights[l - 1].size) for l in (1, 2, 3))
+    after = update_directions(net, rule, x, y)
+    assert max(after[f"angle_bp_{l}"] for l in (1, 2, 3)) > 1.0
+    rule.step(net, x, y)
+    twin_rule.step(twin_net, x, y)
+    for a, b in zip(net.weights, twin_net.weights):
+        np.testing.assert_array_equal(a, b)
+    assert raw_directions(net, ExactTP(), x, y) == {}

@@ -410,3 +410,59 @@ def test_an_empty_split_is_refused_when_the_data_is_made(split):
     arrays[f"x_{split}"], arrays[f"y_{split}"] = arrays[f"x_{split}"][:0], arrays[f"y_{split}"][:0]
     with pytest.raises(ValueError, match=f"toy {split}: the split holds no samples"):
         Dataset("toy", arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], "regression")
+
+
+# --- validation split, early stopping, resuming ------------------------------------------------------
+
+RESUMABLE = [("backprop", dict(optimizer="adam", lr=0.01)), ("dtpdrl", dict(loss="mse")),
+             ("exact_tp", dict(alpha=0.5, eta=0.5)), ("gtp", dict(tau=0.5, steps=2, lr=0.02))]
+
+
+def test_a_validation_split_is_evaluated_beside_the_test_split():
+    data = classification_data(n_train=40).with_validation(10)
+    assert data.splits == ("train", "val", "test") and len(data.x_train) == 30
+    history = train(net_for(data), make_rule("backprop", lr=0.1), data, epochs=2, batch_size=5)
+    assert len(history.metrics["val_acc"]) == len(history.metrics["test_acc"]) == 3
+    assert history.at_best() == history.metrics["test_acc"][history.best_epoch()]
+
+
+def test_best_epoch_is_the_first_best_validation_epoch():
+    h = History(metrics={"val_acc": [0.1, 0.5, 0.7, 0.7, 0.6], "val_ce": [3.0, 2.0, 1.0, 1.5, 0.5]})
+    assert h.best_epoch() == 2 and h.best_epoch("val_ce") == 4
+
+
+def test_early_stopping_stops_after_patience_epochs_without_a_better_validation_accuracy():
+    data = classification_data(n_train=60).with_validation(20)
+    full = train(net_for(data), make_rule("backprop", lr=0.02), data, epochs=12, batch_size=5)
+    stopped = train(net_for(data), make_rule("backprop", lr=0.02), data, epochs=12, batch_size=5, patience=2)
+    acc = full.metrics["val_acc"]
+    assert not full.diverged
+    expected = next((e for e in range(1, 13) if e - (1 + int(np.argmax(acc[1:e + 1]))) >= 2), None)
+    assert expected is not None and stopped.stopped_epoch == expected
+    n = len(stopped.metrics["val_acc"])
+    assert stopped.metrics["val_acc"] == acc[:n]                    # the same run, cut short
+
+
+def test_early_stopping_needs_a_validation_split():
+    data = classification_data()
+    with pytest.raises(ValueError, match="validation split"):
+        train(net_for(data), make_rule("backprop"), data, epochs=1, batch_size=5, patience=3)
+
+
+@pytest.mark.parametrize("rule_name,options", RESUMABLE)
+def test_a_run_resumed_from_a_pickled_checkpoint_is_bit_identical(rule_name, options):
+    import pickle
+    data = classification_data()
+    whole_net = net_for(data, hidden=(6, 5))
+    whole = train(whole_net, make_rule(rule_name, **options), data, epochs=4, batch_size=5, seed=3)
+    assert not whole.diverged
+    saved = {}
+    net = net_for(data, hidden=(6, 5))
+    train(net, make_rule(rule_name, **options), data, epochs=4, batch_size=5, seed=3,
+          checkpoint=lambda epoch, net, rule, history: saved.setdefault(epoch, pickle.dumps((net, rule, history))))
+    assert sorted(saved) == [1, 2, 3]                                # not after the last epoch
+    net, rule, history = pickle.loads(saved[2])
+    resumed = train(net, rule, data, epochs=4, batch_size=5, seed=3, resume=history)
+    assert resumed.metrics == whole.metrics
+    for a, b in zip(net.weights, whole_net.weights):
+        np.testing.assert_array_equal(a, b)

@@ -66,17 +66,39 @@ def update_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = 
             **angle_diagnostics(change, [-n for n in gnt], "angle_gnt")}
 
 
+def raw_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = "mse", gnt_beta: float = 0.1) -> dict:
+    """Angles (degrees) per layer between the direction a rule feeds its optimiser on (x, y) (its
+    ``directions``: before Adam, as seed 002 measures alignment) and (i) the gradient of ``loss``, (ii) the
+    local-loss gradient of Gauss-Newton targets (as ``update_directions``). Empty for a rule without an
+    optimiser direction (exact TP: its update is its direction; backprop: the gradient itself). The rule
+    is used on a copy: its lazily drawn feedback is not drawn here."""
+    if not hasattr(rule, "directions"):
+        return {}
+    with np.errstate(all="ignore"):
+        raw = copy.deepcopy(rule).directions(net, x, y).grads
+    fp, loss = net.forward(x), get_loss(loss)
+    f_out = net.output_activation
+    grads = backward(net, fp, output_gradient(loss, fp.output, y, f_out))
+    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y, f_out))
+    gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
+    return {**angle_diagnostics(raw, grads, "raw_angle_bp"), **angle_diagnostics(raw, gnt, "raw_angle_gnt")}
+
+
 class Probe:
     """Per-epoch mechanism measurements on a fixed probe set, as a ``train`` callback.
 
     x, y: the probe batch (for unit states, switching and update directions). x_fit, x_eval: the
-    inputs of the linearity fit (None: skip it). loss: the loss whose gradient the angles refer to. ``records`` gets one dict per epoch (epoch 0 included):
-    layer-numbered keys active_<l>, dead_<l>, always_on_<l>, on_<l>, off_<l> (from the previous epoch),
-    angle_bp_<l>, angle_gnt_<l>, and linearity_r2.
+    inputs of the linearity fit (None: skip it). loss: the loss whose gradient the angles refer to.
+    directions: also the angles of the rule's raw optimiser direction (``raw_directions``).
+    ``records`` gets one dict per epoch (epoch 0 included): layer-numbered keys active_<l>, dead_<l>,
+    always_on_<l>, on_<l>, off_<l> (from the previous epoch), angle_bp_<l>, angle_gnt_<l> (the weight
+    change of one step), raw_angle_bp_<l>, raw_angle_gnt_<l> (with ``directions``), and linearity_r2.
     """
 
-    def __init__(self, rule, x: np.ndarray, y: np.ndarray, x_fit=None, x_eval=None, loss: str = "mse"):
+    def __init__(self, rule, x: np.ndarray, y: np.ndarray, x_fit=None, x_eval=None, loss: str = "mse",
+                 directions: bool = False):
         self.rule, self.x, self.y, self.x_fit, self.x_eval, self.loss = rule, x, y, x_fit, x_eval, loss
+        self.directions = directions
         self.records, self._previous = [], None
 
     def __call__(self, epoch: int, net: MLP, history) -> None:
@@ -90,4 +112,6 @@ class Probe:
         if self.x_fit is not None:
             record["linearity_r2"] = linearity_r2(net, self.x_fit, self.x_eval)
         record.update(update_directions(net, self.rule, self.x, self.y, self.loss))
+        if self.directions:
+            record.update(raw_directions(net, self.rule, self.x, self.y, self.loss))
         self.records.append(record)

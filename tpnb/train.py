@@ -73,19 +73,21 @@ class History:
     """Per-epoch record of one run. Lists are indexed by epoch; entry 0 is before training.
 
     metrics: "train_mse", "test_mse" (+ "train_ce", "test_ce", "train_acc", "test_acc" for
-    classification). epoch_time: seconds of training per epoch (evaluation excluded; entry 0 is 0).
+    classification; "val_..." too when the data has a validation split). epoch_time: seconds of training per epoch (evaluation excluded; entry 0 is 0).
     diagnostics: the rule's per-step diagnostics averaged over each epoch (entry 0 is empty).
     diverged_epoch: the epoch at which the run diverged (None: it did not): the weights or the training loss
     became NaN/inf, or the training loss exceeded DIVERGENCE_FACTOR (1e3) times its epoch-0 value
     (``divergence_epoch``: cross-entropy for classification, MSE for regression). Training stops there;
     the lists end with that epoch.
     setup_time: seconds the rule's ``begin`` hook took before epoch 1 (e.g. feedback pre-training).
+    stopped_epoch: the epoch after which early stopping ended the run (None: it did not stop early).
     """
     metrics: dict = field(default_factory=dict)
     epoch_time: list = field(default_factory=list)
     diagnostics: list = field(default_factory=list)
     diverged_epoch: int | None = None
     setup_time: float = 0.0
+    stopped_epoch: int | None = None
 
     @property
     def diverged(self) -> bool:
@@ -99,8 +101,22 @@ class History:
     def final(self, key: str) -> float:
         return self.metrics[key][-1]
 
+    def best_epoch(self, monitor: str = "val_acc") -> int:
+        """The epoch >= 1 with the best ``monitor`` (the highest accuracy, the lowest loss; the first
+        of equals); 0 when no epoch was trained."""
+        values = np.asarray(self.metrics[monitor][1:], dtype=float)
+        if len(values) == 0:
+            return 0
+        sign = 1.0 if monitor.endswith("acc") else -1.0
+        return 1 + int(np.argmax(np.where(np.isfinite(values), sign * values, -np.inf)))
+
+    def at_best(self, key: str = "test_acc", monitor: str = "val_acc") -> float:
+        """``key`` at the epoch of the best ``monitor`` (seed 002's protocol: test accuracy at the epoch
+        of best validation accuracy)."""
+        return self.metrics[key][self.best_epoch(monitor)]
+
     def record(self, net: MLP, data: Dataset, seconds: float, diagnostics: dict) -> None:
-        for split in ("train", "test"):
+        for split in data.splits:
             x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
             for name, value in evaluate(net, x, y, data.task).items():
                 self.metrics.setdefault(f"{split}_{name}", []).append(value)
@@ -108,12 +124,16 @@ class History:
         self.diagnostics.append(diagnostics)
 
     def to_dict(self) -> dict:
-        return {"metrics": self.metrics, "epoch_time": self.epoch_time, "diagnostics": self.diagnostics,
-                "diverged_epoch": self.diverged_epoch, "setup_time": self.setup_time}
+        d = {"metrics": self.metrics, "epoch_time": self.epoch_time, "diagnostics": self.diagnostics,
+             "diverged_epoch": self.diverged_epoch, "setup_time": self.setup_time}
+        if self.stopped_epoch is not None:
+            d["stopped_epoch"] = self.stopped_epoch
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        return cls(d["metrics"], d["epoch_time"], d["diagnostics"], d["diverged_epoch"], d.get("setup_time", 0.0))
+        return cls(d["metrics"], d["epoch_time"], d["diagnostics"], d["diverged_epoch"], d.get("setup_time", 0.0),
+                   d.get("stopped_epoch"))
 
 
 def _finite(net: MLP) -> bool:
@@ -135,8 +155,14 @@ def train_steps(net: MLP, rule, x: np.ndarray, y: np.ndarray, batches, sums: dic
     return steps, True
 
 
+def stalled(history: History, patience: int, monitor: str = "val_acc") -> bool:
+    """True when the last ``patience`` epochs brought no better ``monitor`` than the best before them."""
+    return history.epochs - history.best_epoch(monitor) >= patience
+
+
 def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: int = 0,
-          progress: bool = False, callback=None) -> History:
+          progress: bool = False, callback=None, patience: int | None = None, resume: History | None = None,
+          checkpoint=None) -> History:
     """Train ``net`` in place with ``rule`` for ``epochs`` passes over ``data.x_train``.
 
     Each epoch shuffles the training set with a generator seeded by (seed, epoch), so the same seed
@@ -145,6 +171,15 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
     training loss (cross-entropy for classification, MSE for regression) exceeds DIVERGENCE_FACTOR = 1e3
     times its value before training (``divergence_epoch``). ``callback(epoch, net, history)``, if given,
     runs after every recorded epoch (epoch 0 included, the diverged one not), e.g. to measure the weights.
+
+    Early stopping: with ``patience`` (a whole number >= 1; the data must have a validation split) the run
+    stops once ``patience`` epochs in a row brought no better validation accuracy (``History.stopped_epoch``;
+    report ``History.at_best()``: the test accuracy at the best validation epoch).
+
+    Resuming: ``resume``, the History of the same run interrupted after its last recorded epoch (with
+    ``net`` and ``rule`` restored to their state then, e.g. from a pickle), continues that run: the epochs
+    after it are bit-identical to an uninterrupted run. ``checkpoint(epoch, net, rule, history)``, if given,
+    runs after every epoch that did not end the run, e.g. to pickle that state.
 
     epochs (whole number >= 0), batch_size (>= 1) and seed (>= 0) must be ints; ``data`` a Dataset whose
     inputs and targets fit ``net``. Bad arguments raise a ValueError or TypeError before anything changes,
@@ -163,28 +198,39 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
         raise checks.ArgumentTypeError(f"data must be a tpnb.data.Dataset, got {type(data).__name__}")
     if not callable(getattr(rule, "step", None)):
         raise checks.ArgumentTypeError(f"rule must have a step(net, x, y) method, got {rule!r}")
-    if callback is not None and not callable(callback):
-        raise checks.ArgumentTypeError(f"callback must be callable or None, got {callback!r}")
+    for name, hook in (("callback", callback), ("checkpoint", checkpoint)):
+        if hook is not None and not callable(hook):
+            raise checks.ArgumentTypeError(f"{name} must be callable or None, got {hook!r}")
+    if patience is not None:
+        checks.whole_number("patience", patience, 1)
+        if data.x_val is None:
+            raise ValueError(f"patience={patience}: early stopping needs data with a validation split "
+                             f"(Dataset.with_validation)")
+    if resume is not None and not isinstance(resume, History):
+        raise checks.ArgumentTypeError(f"resume must be a History or None, got {type(resume).__name__}")
     net.check_input(data.x_train)
     if data.n_outputs != net.sizes[-1]:
         raise ValueError(f"shape mismatch: network has {net.sizes[-1]} outputs, "
                          f"data has {data.n_outputs} target columns")
-    history = History()
-    history.record(net, data, 0.0, {})
-    initial = history.metrics[divergence_loss(history.metrics)][0]
-    if not (np.isfinite(initial) and np.isfinite(history.metrics["train_mse"][0])):
-        raise ValueError(f"the untrained network's training loss is already {initial}: its outputs are not "
-                         f"finite (check net.weights and the scale of the data)")
-    if callback is not None:
-        callback(0, net, history)
     begin, end_epoch = getattr(rule, "begin", None), getattr(rule, "end_epoch", None)
-    if begin is not None and epochs > 0:
-        start = time.perf_counter()
-        begin(net, data.x_train)
-        history.setup_time = time.perf_counter() - start
+    if resume is None:
+        history = History()
+        history.record(net, data, 0.0, {})
+        initial = history.metrics[divergence_loss(history.metrics)][0]
+        if not (np.isfinite(initial) and np.isfinite(history.metrics["train_mse"][0])):
+            raise ValueError(f"the untrained network's training loss is already {initial}: its outputs are "
+                             f"not finite (check net.weights and the scale of the data)")
+        if callback is not None:
+            callback(0, net, history)
+        if begin is not None and epochs > 0:
+            start = time.perf_counter()
+            begin(net, data.x_train)
+            history.setup_time = time.perf_counter() - start
+    else:
+        history = resume
     n = len(data.x_train)
-    bar = tqdm(range(1, epochs + 1), desc=getattr(rule, "name", "train"), disable=not progress,
-               leave=False)
+    bar = tqdm(range(history.epochs + 1, epochs + 1), desc=getattr(rule, "name", "train"),
+               disable=not progress, leave=False)
     with np.errstate(all="ignore"):
         for epoch in bar:
             order = np.random.default_rng([seed, epoch]).permutation(n)
@@ -201,5 +247,10 @@ def train(net: MLP, rule, data: Dataset, *, epochs: int, batch_size: int, seed: 
                 break
             if callback is not None:
                 callback(epoch, net, history)
+            if patience is not None and stalled(history, patience):
+                history.stopped_epoch = epoch
+                break
+            if checkpoint is not None and epoch < epochs:
+                checkpoint(epoch, net, rule, history)
             bar.set_postfix(test_mse=f"{history.metrics['test_mse'][-1]:.4g}")
     return history

@@ -48,3 +48,45 @@ def test_declared_dependencies_of_the_book_studies():
     assert core.get_study("verdict_final").depends == ("atlas_variants",)
     assert core.get_study("side_by_side").depends == ("side_gtp_tuning",)
     assert core.get_study("teacher_final").depends == ("teacher_tuning",)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_bit_identically(tmp_path, monkeypatch):
+    """The run is stopped (KeyboardInterrupt) right after its epoch-2 checkpoint; executing it again
+    resumes there, gives the uninterrupted record's numbers and removes the checkpoint."""
+    import tpnb.studies.core as core
+    from tpnb.studies.core import RunSpec, execute
+    spec = RunSpec(key="r", data=dict(name="two_spirals", n_train=60, n_test=20, seed=0), sizes=(2, 8, 8, 2),
+                   activation=("relu", "tanh"), rule="dtpdrl", rule_options=dict(loss="cross_entropy"),
+                   epochs=4, batch_size=16, seed=1, probe=4)
+    whole = execute(spec)
+    path = tmp_path / "run.pkl"
+    real_train = core.train
+
+    def interrupted_train(*args, checkpoint=None, **kwargs):
+        def save_then_stop(epoch, *state):
+            checkpoint(epoch, *state)
+            if epoch == 2:
+                raise KeyboardInterrupt
+        return real_train(*args, checkpoint=save_then_stop, **kwargs)
+
+    monkeypatch.setattr(core, "train", interrupted_train)
+    with pytest.raises(KeyboardInterrupt):
+        execute(spec, checkpoint=path)
+    assert path.exists()
+    monkeypatch.setattr(core, "train", real_train)
+    resumed = execute(spec, checkpoint=path)
+    assert not path.exists()
+    assert resumed["history"]["metrics"] == whole["history"]["metrics"]
+    assert resumed["probes"] == whole["probes"]
+
+
+def test_early_stopping_and_a_validation_set_are_settings_of_a_run():
+    from tpnb.studies.core import RunSpec, dataset_for
+    from tpnb.studies.freshness import settings_hash
+    data = dict(name="two_spirals", n_train=60, n_test=20, seed=0)
+    plain = RunSpec(key="r", data=data, sizes=(2, 4, 2), activation="relu", rule="backprop")
+    stopping = RunSpec(key="r", data={**data, "validation_set": 10}, sizes=(2, 4, 2), activation="relu",
+                       rule="backprop", patience=3)
+    assert settings_hash(plain, 1) != settings_hash(stopping, 1)
+    held = dataset_for(stopping)
+    assert len(held.x_val) == 10 and len(held.x_train) == 50 and len(held.x_test) == 20

@@ -110,3 +110,15 @@ def test_a_queued_study_counts_as_being_regenerated(tiny_study, monkeypatch):
         run_studies([name], quick=False, progress=False)
     results = StudyResults(name, quick=False)
     assert len(results.stored["previous"]) == 4 and not results.stored["complete"]
+
+
+def test_a_run_signed_by_the_runner_does_not_run_its_canary_again(tiny_study, monkeypatch):
+    """The runner computes each distinct canary once and sends it with the run: train_signed then uses it."""
+    from tpnb.studies import freshness, results
+    study = core.get_study(tiny_study[0])
+    spec = study.build(False)[0]
+    signed_by = results.signing(spec)
+    monkeypatch.setattr(freshness, "canary", lambda config: pytest.fail("the canary ran again"))
+    signed = results.train_signed(spec, study.version, signed_by)
+    assert signed["record"]["canary"] == signed_by[1][0]
+    assert signed["canaries"][signed_by[1][0]]["signature"] == signed_by[1][2].to_dict()

@@ -12,11 +12,13 @@ TASKS = ("regression", "classification")
 
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split held in memory as float64.
+    """A train/test split held in memory as float64, with an optional validation split.
 
     x_train: (n_train, d) inputs.  y_train: (n_train, k) targets; for classification the
     one-hot encoding of the labels (k = number of classes), for regression the real targets.
     x_test, y_test: the same for the test split.  task: "regression" or "classification".
+    x_val, y_val: a validation split held out of the training set (``with_validation``), evaluated
+    beside the test split every epoch (for early stopping); None when there is none.
 
     Checked on construction (ValueError or TypeError naming the split and the problem): 2-D arrays of
     finite real numbers, at least one sample in each split, matching rows and columns; for
@@ -29,11 +31,15 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     task: str
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def __post_init__(self):
         if self.task not in TASKS:
             raise ValueError(f"unknown task {self.task!r}; expected one of {TASKS}")
-        for split in ("train", "test"):
+        if (self.x_val is None) != (self.y_val is None):
+            raise ValueError(f"{self.name}: x_val and y_val must be given together")
+        for split in self.splits:
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             check_xy(x, y, what=f"{self.name} {split}")
             if len(x) == 0:
@@ -48,6 +54,11 @@ class Dataset:
             raise ValueError(
                 f"{self.name}: train targets have {self.y_train.shape[1]} columns, "
                 f"test targets {self.y_test.shape[1]}")
+
+    @property
+    def splits(self) -> tuple:
+        """The splits held: ("train", "test") or ("train", "val", "test")."""
+        return ("train", "test") if self.x_val is None else ("train", "val", "test")
 
     @property
     def n_inputs(self) -> int:
@@ -73,6 +84,14 @@ class Dataset:
             raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
         return Dataset(f"{self.name}-validation", self.x_train[:-n_val], self.y_train[:-n_val],
                        self.x_train[-n_val:], self.y_train[-n_val:], self.task)
+
+    def with_validation(self, n_val: int) -> "Dataset":
+        """Hold out the last n_val training samples as the validation split; the test split is kept."""
+        checks.integer("n_val", n_val)
+        if not 0 < n_val < len(self.x_train):
+            raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
+        return Dataset(self.name, self.x_train[:-n_val], self.y_train[:-n_val], self.x_test, self.y_test,
+                       self.task, self.x_train[-n_val:], self.y_train[-n_val:])
 
 
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:

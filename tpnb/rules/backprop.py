@@ -7,6 +7,7 @@ from .. import checks
 from ..losses import get_loss
 from ..network import MLP, ForwardPass
 from ..optimizers import check_rule_options, make_optimizer
+from . import options
 from .protocol import norms
 from .targets import output_gradient
 
@@ -23,7 +24,9 @@ def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
     for l in range(net.depth - 1, -1, -1):
         grads[l] = delta.T @ fp.xs[l]                         # dL/dW_l = delta^T x_l
         if l > 0:
-            delta = (delta @ net.weights[l][:, :-1]) * net.activations[l - 1].derivative(fp.us[l - 1])
+            # delta_{l-1} = (delta_l W_l) * f'(u_{l-1}), f' from the recorded h_{l-1} = f(u_{l-1})
+            delta = delta @ net.weights[l][:, :-1]
+            delta *= net.activations[l - 1].derivative_from(fp.us[l - 1], fp.xs[l][:, :-1])
     return grads
 
 
@@ -33,20 +36,29 @@ def bp_gradients(net: MLP, fp: ForwardPass, e: np.ndarray) -> list:
 
 
 class Backprop:
-    """Gradient of ``loss`` ("mse" or "cross_entropy") with an optimiser ("sgd" or "adam")."""
+    """Gradient of ``loss`` ("mse" or "cross_entropy") with an optimiser ("sgd" or "adam").
+    layer_scales: one factor > 0 per weight layer multiplying its gradient before the optimiser (with SGD,
+    per-layer learning rates lr s_l: what GTP with one Euler step amounts to, s_l = tau^(L - l)); None: 1."""
 
     name = "backprop"
 
-    def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", **optimizer_options):
+    def __init__(self, *, loss: str = "mse", optimizer: str = "sgd", layer_scales=None, **optimizer_options):
         check_rule_options(self, optimizer, optimizer_options)
         self.loss = get_loss(loss)
         self.optimizer = make_optimizer(optimizer, **optimizer_options)
+        self.layer_scales = None if layer_scales is None else options.positive_numbers("layer_scales", layer_scales)
 
     def __repr__(self):
-        return f"Backprop(loss={self.loss.name!r}, optimizer={self.optimizer!r})"
+        scales = "" if self.layer_scales is None else f", layer_scales={self.layer_scales}"
+        return f"Backprop(loss={self.loss.name!r}, optimizer={self.optimizer!r}{scales})"
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
         x, y = checks.training_batch(net, x, y)
         grads = gradients(net, x, y, self.loss)
+        if self.layer_scales is not None:
+            if len(self.layer_scales) != net.depth:
+                raise ValueError(f"layer_scales has {len(self.layer_scales)} entries, the network {net.depth} "
+                                 f"weight layers")
+            grads = [s * g for s, g in zip(self.layer_scales, grads)]    # SGD: layer l's rate lr s_l
         self.optimizer.update(net.weights, grads)
         return norms("grad_norm", grads)

@@ -40,3 +40,10 @@ def choice(name: str, value, allowed, what: str | None = None) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {what or name} {value!r}; known: {tuple(allowed)}")
     return value
+
+
+def positive_numbers(name: str, values) -> tuple:
+    """values as a tuple of floats if it is a non-empty sequence of numbers > 0; else ValueError naming it."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or len(values) == 0:
+        raise ValueError(f"{name} must be a non-empty sequence of numbers > 0, got {values!r}")
+    return tuple(positive(f"{name}[{i}]", v) for i, v in enumerate(values))

@@ -6,6 +6,8 @@ from . import first_convergence  # noqa: F401  (registers the chapter-4 studies)
 from . import random_direction  # noqa: F401  (registers the chapter-5 studies)
 from . import atlas  # noqa: F401  (registers the chapter 8-10 studies and the verdict's)
 from . import side_by_side  # noqa: F401  (registers the chapter-11 studies)
+from . import gtp_protocol  # noqa: F401  (registers chapter 11's seed-003 protocol studies)
+from . import dtp_protocol  # noqa: F401  (registers chapter 11's seed-002 protocol study)
 
 __all__ = ["STUDIES", "ResultsFileError", "RunSpec", "StaleResultsError", "Study", "StudyResults", "execute",
            "fresh_results", "get_study", "load", "run_studies", "study"]

@@ -39,15 +39,23 @@ def _names(names, command):
 
 def status_line(name: str, allow_previous: bool = False) -> tuple:
     """(fine?, one line describing the study's results); never raises for a broken study. Fine: fresh, or
-    (allow_previous) being regenerated with its previous complete results kept."""
+    (allow_previous) being regenerated with its previous complete results kept, or in its first generation
+    (a results file that was never complete, or none while a study it depends on is in its first)."""
     try:
         results = StudyResults(name)
     except StaleResultsError:
         deps = get_study(name).depends
         waiting = [d for d in deps if not status_line(d)[0]]
-        shown = all(status_line(d, True)[0] for d in deps) and _has_complete_results(name)
-        extra = "; its previous complete results are shown" if shown else ""
-        return allow_previous and shown, f"{name}: waiting for {', '.join(waiting or deps)}{extra}"
+        # fine to build around when what it waits for is: it shows its previous complete results, or it
+        # has none yet (its first generation waits, and no chapter can show it until it is complete)
+        fine = all(status_line(d, True)[0] for d in deps)
+        if not fine:
+            extra = ""
+        elif _has_complete_results(name):
+            extra = "; its previous complete results are shown"
+        else:
+            extra = "; its first generation waits for them"
+        return allow_previous and fine, f"{name}: waiting for {', '.join(waiting or deps)}{extra}"
     except ResultsFileError as err:
         return False, f"{name}: damaged results file: {err}"
     except Exception as err:                        # noqa: BLE001 - status reports every study
@@ -64,8 +72,12 @@ def status_line(name: str, allow_previous: bool = False) -> tuple:
     why = ", ".join(f"{n} {reason}" for reason, n in counts.items())
     keys = "; ".join(f"{v.spec.key} ({v.reason}{': ' + v.detail if v.detail else ''})" for v in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-    regenerating = " (regeneration under way; its previous complete results are shown)" \
-        if "previous" in results.stored else ""
+    if "previous" in results.stored:
+        regenerating = " (regeneration under way; its previous complete results are shown)"
+    elif results.path.exists() and not results.stored.get("complete"):
+        regenerating = " (first generation under way: no chapter can show it until it is complete)"
+    else:
+        regenerating = ""
     return allow_previous and bool(regenerating), (f"{name}: STALE{regenerating}, {len(bad)} of {len(verdicts)} runs ({why}): {keys}{more}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,11 @@ class RunSpec:
     key: the run's unique name in its study; labels: structured fields that notebooks select on
     (problem, method, setting, seed, ...). Neither is a setting: renaming a run keeps its result fresh.
     activation: one hidden activation name, or a tuple with one per hidden layer; output_activation:
-    "identity" (linear output) or e.g. "sigmoid"."""
+    "identity" (linear output) or e.g. "sigmoid". patience: early stopping on the validation accuracy
+    (``tpnb.train.train``; the data needs a "validation_set"), None for a fixed number of epochs.
+    probe_directions: the probe also measures the rule's raw optimiser direction (diagnostics.raw_directions).
+    data: the loader's options, plus "validation": n (the last n training samples replace the test split:
+    tuning) or "validation_set": n (they become a validation split beside the test split)."""
     key: str
     data: dict
     sizes: tuple
@@ -46,6 +51,8 @@ class RunSpec:
     probe: int = 0
     labels: dict = field(default_factory=dict)
     output_activation: str = "identity"
+    patience: int | None = None
+    probe_directions: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -95,9 +102,11 @@ def get_study(name: str) -> Study:
 @lru_cache(maxsize=4)
 def _dataset(data_json: str):
     options = json.loads(data_json)
-    n_val = options.pop("validation", None)     # hold out the last n_val training samples
+    n_val = options.pop("validation", None)     # hold out the last n_val training samples as the test split
+    n_val_set = options.pop("validation_set", None)   # ... as a validation split beside the test split
     data = load_data(**options)
-    return data.validation_split(n_val) if n_val else data
+    data = data.validation_split(n_val) if n_val else data
+    return data.with_validation(n_val_set) if n_val_set else data
 
 
 def dataset_for(spec: RunSpec):
@@ -114,20 +123,37 @@ def make_probe(spec: RunSpec, rule, data) -> Probe:
     if len(x_fit) <= data.x_train.shape[1] + 1:
         x_fit = x_eval = None
     return Probe(rule, data.x_train[:spec.probe], data.y_train[:spec.probe], x_fit, x_eval,
-                 loss=spec.rule_options.get("loss", "mse"))
+                 loss=spec.rule_options.get("loss", "mse"), directions=spec.probe_directions)
 
 
-def execute(spec: RunSpec, progress: bool = False) -> dict:
-    """Train one run and return its JSON-ready record."""
+def execute(spec: RunSpec, progress: bool = False, checkpoint: Path | None = None) -> dict:
+    """Train one run and return its JSON-ready record.
+
+    checkpoint: a file that holds the run's state (network, rule, probe, history, wall time so far) after
+    its last finished epoch, written atomically after every epoch and removed when the run ends; when it
+    exists at the start, the run resumes from it (bit-identical to an uninterrupted run). The caller names
+    it after everything that decides the run's numbers (tpnb.studies.results.train_signed)."""
     data = dataset_for(spec)
-    net = spec.make_network()
-    rule = make_rule(spec.rule, **spec.rule_options)
-    probe = make_probe(spec, rule, data) if spec.probe else None
+    resume, elapsed = None, 0.0
+    if checkpoint is not None and checkpoint.exists():
+        with open(checkpoint, "rb") as fh:
+            net, rule, probe, resume, elapsed = pickle.load(fh)
+    else:
+        net = spec.make_network()
+        rule = make_rule(spec.rule, **spec.rule_options)
+        probe = make_probe(spec, rule, data) if spec.probe else None
     start = time.perf_counter()
+
+    def save(epoch, net, rule, history):
+        write_pickle_atomic(checkpoint, (net, rule, probe, history, elapsed + time.perf_counter() - start))
+
     history = train(net, rule, data, epochs=spec.epochs, batch_size=spec.batch_size,
-                    seed=spec.seed, progress=progress, callback=probe)
+                    seed=spec.seed, progress=progress, callback=probe, patience=spec.patience, resume=resume,
+                    checkpoint=None if checkpoint is None else save)
     record = {"spec": spec.to_dict(), "history": history.to_dict(),
-              "wall_time": time.perf_counter() - start, "tpnb_version": __version__}
+              "wall_time": elapsed + time.perf_counter() - start, "tpnb_version": __version__}
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
     if probe is not None:
         record["probes"] = probe.records
     return record
@@ -135,6 +161,19 @@ def execute(spec: RunSpec, progress: bool = False) -> dict:
 
 def results_path(name: str, quick: bool | None = None) -> Path:
     return results_dir(quick) / f"{name}.json"
+
+
+def write_pickle_atomic(path: Path, payload) -> None:
+    """Pickle ``payload`` to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def write_atomic(path: Path, payload: dict) -> None:

@@ -58,8 +58,12 @@ def settings_hash(spec, study_version: int) -> str:
     from ..train import DIVERGENCE_FACTOR
     payload = {name: getattr(spec, name) for name in SETTINGS}
     payload["sizes"] = list(payload["sizes"])
-    if spec.output_activation != "identity":         # a setting only where it is not the default
+    if spec.output_activation != "identity":         # settings only where they are not the default
         payload["output_activation"] = spec.output_activation
+    if spec.patience is not None:
+        payload["patience"] = spec.patience
+    if spec.probe_directions:
+        payload["probe_directions"] = True
     payload.update(study_version=study_version, execution=EXECUTION_VERSION,
                    rule_version=getattr(RULES.get(spec.rule), "version", 1), divergence=DIVERGENCE_FACTOR)
     return _digest(payload)
@@ -148,6 +152,8 @@ def canary_config(spec, task: str) -> dict:
                   probe=CANARY_PROBE if spec.probe else 0, seed=0)
     if spec.output_activation != "identity":
         config["output_activation"] = spec.output_activation
+    if spec.probe_directions and spec.probe:
+        config["probe_directions"] = True
     return config
 
 
@@ -179,7 +185,8 @@ def run_canary(config: dict) -> Signature:
                    activation=activation if isinstance(activation, str) else tuple(activation),
                    rule=config["rule"], rule_options=config["rule_options"], epochs=CANARY_EPOCHS,
                    batch_size=config["batch_size"], seed=config["seed"], init=config["init"],
-                   probe=config["probe"], output_activation=config.get("output_activation", "identity"))
+                   probe=config["probe"], output_activation=config.get("output_activation", "identity"),
+                   probe_directions=config.get("probe_directions", False))
     net = spec.make_network()
     rule = make_rule(spec.rule, **spec.rule_options)
     probe = make_probe(spec, rule, data) if spec.probe else None

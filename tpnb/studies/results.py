@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..config import quick_mode
+from ..config import quick_mode, results_dir
 from ..train import History
 from . import freshness
 from .core import RunSpec, dataset_for, get_study, results_path, write_atomic
@@ -161,6 +161,8 @@ class StudyResults:
             self.stored["previous"] = dict(self.records)
             self.stored["complete"] = False
             self.save()
+        elif not self.path.exists():         # a new study: its file says its first generation is under way
+            self.save()
 
     def store(self, spec: RunSpec, signed: dict) -> None:
         """Add a trained run (``train_signed``'s result) and write the file atomically. The first run stored
@@ -250,13 +252,26 @@ class StudyResults:
         return results
 
 
-def train_signed(spec: RunSpec, study_version: int) -> dict:
-    """Train one run and sign it where it ran (a worker process, possibly on another machine): the record
-    with its settings hash, canary id and data id, and the canary and data-summary table entries."""
+def checkpoint_dir() -> Path:
+    """Where interrupted runs keep their state (beside the results; not committed)."""
+    return results_dir() / "checkpoints"
+
+
+def signing(spec: RunSpec) -> tuple:
+    """What signs a run: ((data id, data summary), (canary id, canary config, canary signature)). The runner
+    computes it once per distinct data and canary in its own process and sends it with the run, so that no
+    worker repeats a canary another one (or the runner) already ran."""
+    return current_data(spec), current_canary(spec)
+
+
+def train_signed(spec: RunSpec, study_version: int, signed_by: tuple | None = None) -> dict:
+    """Train one run and sign it: the record with its settings hash, canary id and data id, and the canary
+    and data-summary table entries. ``signed_by``: ``signing(spec)`` computed by the caller (else here)."""
     from .core import execute
-    record = execute(spec)
-    data_id, summary = current_data(spec)
-    canary_id, config, signature = current_canary(spec)
+    (data_id, summary), (canary_id, config, signature) = signing(spec) if signed_by is None else signed_by
+    # an interrupted run resumes from its checkpoint only if nothing that decides its numbers changed
+    state = freshness._digest([freshness.settings_hash(spec, study_version), signature.to_dict(), data_id])
+    record = execute(spec, checkpoint=checkpoint_dir() / f"{state}.pkl")
     record.update(settings=freshness.settings_hash(spec, study_version), canary=canary_id, data_id=data_id)
     return {"record": record, "canaries": {canary_id: {"config": config, "signature": signature.to_dict()}},
             "data": {data_id: summary.to_dict()}}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from .core import get_study
-from .results import ResultsFileError, StaleResultsError, StudyResults, train_signed
+from .results import ResultsFileError, StaleResultsError, StudyResults, signing, train_signed
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -131,8 +131,8 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                                         if item is not None):
                 if pool is None:
                     futures[_Deferred(spec, version)] = (name, spec)
-                else:
-                    futures[pool.submit(train_signed, spec, version)] = (name, spec)
+                else:       # each distinct canary and data summary is computed once, here (lru caches)
+                    futures[pool.submit(train_signed, spec, version, signing(spec))] = (name, spec)
 
         submit_ready()
         try:
