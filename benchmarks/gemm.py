@@ -110,64 +110,64 @@ def _drl_stacked(sizes, batch: int) -> list:
     return [("drl stacked fwd", l * batch, sizes[l], sizes[l + 1]) for l in range(1, len(sizes) - 1)]
 
 
-def dtp_shapes(sizes, batch: int, reconstruction: str = "layerwise", angles: bool = True, **_) -> list:
+def dtp_shapes(sizes, batch: int, reconstruction: str = "layerwise", angles: bool = True,
+               feedback_epoch: bool = False, **_) -> list:
     """DTP (layer-wise feedback g_i = tanh(Q_i [h_{i+1}; 1]); one feedback update per step).
 
-    reconstruction "layerwise" (DTP): per hidden layer the noisy h_i sent one layer up, g_i of it, g_i's
-    pre-activation again for the tanh derivative, the Q gradient. "drl" (DTPDRL): the stacked noisy
-    forwards to the output; per hidden layer i the difference-corrected path down from the output to
-    layer i + 1 (two g_j per layer j above i: it is recomputed for every i), g_i of the noisy and of the
-    clean value, and two Q gradients (each with g_i's pre-activation again).
-    Then the targets (two g_i per hidden layer) and the local-loss gradients (+ backprop's for angles)."""
+    reconstruction "layerwise" (DTP): per hidden layer the noisy h_i sent one layer up, g_i of it (its
+    pre-activation kept for the tanh derivative) and the Q gradient. "drl" (DTPDRL): the stacked noisy
+    forwards to the output; per hidden layer j (top down) g_j of the clean h_{j+1}, g_j of the stacked
+    difference-corrected paths of layers 0..j (rows (j + 1) x batch) and two Q gradients.
+    Then the targets (two g_i per hidden layer) and the local-loss gradients (+ backprop's for angles).
+    feedback_epoch: add one step of the feedback-only epoch (forward and the feedback part again)."""
     hidden = list(range(len(sizes) - 2))                               # hidden layer i: n_i = sizes[i + 1]
 
-    def g(i):                                                          # g_i: [a; 1] @ Q_i.T
-        return ("g [a;1]@Q.T", batch, sizes[i + 2] + 1, sizes[i + 1])
+    def g(i, rows=batch):                                              # g_i: [a; 1] @ Q_i.T
+        return ("g [a;1]@Q.T", rows, sizes[i + 2] + 1, sizes[i + 1])
 
     def q_grad(i):                                                     # Q_i's gradient c.T @ [a; 1]
         return ("Q grad c.T@[a;1]", sizes[i + 1], batch, sizes[i + 2] + 1)
 
-    shapes = forward_shapes(sizes, batch)
     if reconstruction == "layerwise":
-        for i in hidden:
-            shapes += [("noisy fwd h@W.T", batch, sizes[i + 1], sizes[i + 2]), g(i), g(i), q_grad(i)]
+        feedback = [s for i in hidden for s in (("noisy fwd h@W.T", batch, sizes[i + 1], sizes[i + 2]), g(i),
+                                                 q_grad(i))]
     else:
-        shapes += _drl_stacked(sizes, batch)
-        for i in hidden:
-            for j in range(len(sizes) - 3, i, -1):
-                shapes += [g(j), g(j)]
-            shapes += [g(i), g(i)] + [g(i), q_grad(i)] * 2
-    shapes += [g(i) for i in hidden for _ in range(2)]
+        feedback = _drl_stacked(sizes, batch)
+        for j in reversed(hidden):
+            feedback += [g(j), g(j, (j + 1) * batch), q_grad(j), q_grad(j)]
+    shapes = forward_shapes(sizes, batch) + feedback + [g(i) for i in hidden for _ in range(2)]
     shapes += gradient_shapes(sizes, batch)
     if angles:
         shapes += gradient_shapes(sizes, batch) + backward_shapes(sizes, batch)
-    return shapes
+    return shapes + (forward_shapes(sizes, batch) + feedback if feedback_epoch else [])
 
 
 def ddtp_shapes(sizes, batch: int, parameterization: str = "direct_linear", rhl_width: int = 1024,
                 angles: bool = True, feedback_epoch: bool = False, **_) -> list:
     """DDTP (direct feedback from the output, DRL, one feedback update per step).
 
-    direct_linear: g_i(u) = [u; 1] @ Q_i.T. direct_rhl: g_i(u) = [tanh(u @ R.T + b); 1] @ Q_i.T, the random
-    layer R u recomputed at every call of g_i and of its gradient. Per step: forward; the stacked noisy
-    forwards; per hidden layer g_i of the noisy and of the clean output and two Q gradients; the targets
-    (two g_i per hidden layer); the local-loss gradients (+ backprop's for the angles).
+    g_i(u) = F(u) @ Q_i.T with the features F(u) = [u; 1] (direct_linear) or [tanh(u @ R.T + b); 1]
+    (direct_rhl: the random layer R once per distinct output: the clean u_L, the stacked noisy outputs,
+    the target u'_L). Per step: forward; the stacked noisy forwards; per hidden layer the residual
+    (F(u~_i) - F(u_L)) @ Q_i.T and the Q gradient r.T @ (F(u~_i) - F(u_L)); the targets, one
+    (F(u'_L) - F(u_L)) @ Q_i.T per hidden layer; the local-loss gradients (+ backprop's for the angles).
     feedback_epoch: add one step of the feedback-only epoch (forward and the feedback part again)."""
     n_out, hidden = sizes[-1], sizes[1:-1]
     rhl = parameterization == "direct_rhl"
     width = rhl_width if rhl else n_out
-    r_layer = [("rhl u@R.T", batch, n_out, rhl_width)] if rhl else []
-    feedback = _drl_stacked(sizes, batch)
-    targets = []
+
+    def r_layer(rows):
+        return [("rhl u@R.T", rows, n_out, rhl_width)] if rhl else []
+
+    clean = r_layer(batch)                                              # F(u_L)
+    feedback = _drl_stacked(sizes, batch) + r_layer(len(hidden) * batch)
     for n in hidden:
-        g = r_layer + [("g [a;1]@Q.T", batch, width + 1, n)]
-        q_grad = r_layer + [("Q grad c.T@[a;1]", n, batch, width + 1)]
-        feedback += g * 2 + q_grad * 2
-        targets += g * 2
-    step = forward_shapes(sizes, batch) + feedback + targets + gradient_shapes(sizes, batch)
+        feedback += [("r dF@Q.T", batch, width + 1, n), ("Q grad r.T@dF", n, batch, width + 1)]
+    targets = r_layer(batch) + [("target dF@Q.T", batch, width + 1, n) for n in hidden]
+    step = forward_shapes(sizes, batch) + clean + feedback + targets + gradient_shapes(sizes, batch)
     if angles:
         step += gradient_shapes(sizes, batch) + backward_shapes(sizes, batch)
-    return step + (forward_shapes(sizes, batch) + feedback if feedback_epoch else [])
+    return step + (forward_shapes(sizes, batch) + clean + feedback if feedback_epoch else [])
 
 
 def ddtp_linear_shapes(sizes, batch: int) -> list:
@@ -216,7 +216,8 @@ def rule_shapes(rule: str, sizes, batch: int, options: dict, feedback_epoch: boo
     if rule == "random_direction_tp":
         return rdtp_shapes(sizes, batch, **options)
     if rule in ("dtp", "dtpdrl"):
-        return dtp_shapes(sizes, batch, reconstruction="layerwise" if rule == "dtp" else "drl", **options)
+        return dtp_shapes(sizes, batch, reconstruction="layerwise" if rule == "dtp" else "drl",
+                          feedback_epoch=feedback_epoch, **options)
     if rule in ("ddtp_linear", "ddtp_rhl"):
         return ddtp_shapes(sizes, batch, parameterization="direct_linear" if rule == "ddtp_linear" else "direct_rhl",
                            feedback_epoch=feedback_epoch, **options)

@@ -4,7 +4,7 @@ Pairing by blocks. The build machine switches between speed states about 2.3x ap
 whole epochs of a rule and of its baseline, run one after the other, see different machines. A spec is
 timed in pairs of short blocks instead: ``block`` training steps of the rule, the same steps (same batches)
 of its backprop baseline, and the same number of steps of each one's matrix products alone
-(benchmarks.gemm.Products, preallocated operands), back to back (about a tenth of a second), the order
+(benchmarks.gemm.Products, preallocated operands), back to back (tens of milliseconds), the order
 rotating from pair to pair. Each pair gives a ratio (rule / baseline, rule's products / baseline's
 products, products / rule: the fraction of the GEMM-bound the rule reaches); the figures are the medians
 over the pairs, with their spread (quartiles, range, and the medians of the first and the second half).
@@ -83,9 +83,15 @@ SPECS = [
          note="Adam, as seed 002 trains every method"),
     Spec("dtp", DEEP, "tanh", "dtp", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
          baseline="backprop_deep", note="1 feedback update per step"),
-    Spec("ddtp_linear", DEEP, "tanh", "ddtp_linear", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
-         baseline="backprop_deep", max_seconds=8.0, feedback_epoch=True,
+    Spec("dtpdrl", DEEP, "tanh", "dtpdrl", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
+         baseline="backprop_deep", max_ratio=3.0, feedback_epoch=True,
          note="1 feedback update per step + 1 feedback-only epoch"),
+    Spec("ddtp_linear", DEEP, "tanh", "ddtp_linear", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
+         baseline="backprop_deep", max_ratio=2.0, feedback_epoch=True,
+         note="1 feedback update per step + 1 feedback-only epoch"),
+    Spec("ddtp_rhl", DEEP, "tanh", "ddtp_rhl", dict(ADAM, **FEEDBACK, beta=0.5, angles=False), 128,
+         baseline="backprop_deep", max_ratio=3.0, feedback_epoch=True,
+         note="random hidden layer of 1024; 1 feedback update per step + 1 feedback-only epoch"),
     Spec("ddtp_linear+angles", DEEP, "tanh", "ddtp_linear", dict(ADAM, **FEEDBACK, beta=0.5, angles=True), 128,
          baseline="backprop_deep", feedback_epoch=True, note="as ddtp_linear, with the BP-angle diagnostics"),
     Spec("backprop_small", SMALL, "relu", "backprop", dict(optimizer="sgd", lr=0.05), 64, baseline="backprop_small"),
@@ -93,7 +99,7 @@ SPECS = [
     Spec("backprop_gtp_b1", GTP_NET, "sigmoid", "backprop", dict(optimizer="sgd", lr=0.1), 1, samples=6000,
          baseline="backprop_gtp_b1"),
     Spec("gtp_b1", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=10, lr=0.01, angles=False), 1, samples=6000,
-         baseline="backprop_gtp_b1", max_seconds=35.0, note="T=10 Euler steps, tau=0.5"),
+         baseline="backprop_gtp_b1", max_ratio=1.2, note="T=10 Euler steps, tau=0.5"),
     Spec("backprop_gtp_b64", GTP_NET, "sigmoid", "backprop", dict(optimizer="sgd", lr=0.1), 64,
          baseline="backprop_gtp_b64"),
     Spec("gtp_b64", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=10, lr=0.01, angles=False), 64,
@@ -243,25 +249,60 @@ QUIET = 1.25      # a round counts when each of its blocks took <= QUIET x the f
 MAX_ROUNDS = 4    # a busy machine: stop after MAX_ROUNDS x pairs rounds with the quiet ones found so far
 
 
-def quiet_rounds(rounds: list) -> list:
+class Probe:
+    """The machine's speed state, shared by all benchmarks of a run: a fixed block of products (backprop's
+    first-layer forward product, 8 times, a few milliseconds), timed in every round. ``fastest`` is the
+    fastest probe block seen so far in the run (``calibrate`` samples it for a few seconds first)."""
+
+    def __init__(self):
+        self.products = gemm.Products([("probe x@W.T", 64, 785, 256)] * 8)
+        self.fastest = float("inf")
+
+    def run(self) -> float:
+        seconds = self.products.run()
+        self.fastest = min(self.fastest, seconds)
+        return seconds
+
+    def calibrate(self, seconds: float = 5.0) -> float:
+        """Sample the probe for ``seconds`` (spaced by short pauses, so both speed states are seen)."""
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            self.run()
+            time.sleep(0.02)
+        return self.fastest
+
+
+def quiet_rounds(rounds: list, probe_fastest: float | None = None) -> list:
     """The rounds run in the machine's fast state: each block of the round (rule, baseline, each one's
-    products alone) within QUIET times the fastest block of its kind. On the shared 2-core machine another
-    process on one core halves the BLAS speed (the products of every step slow down, the elementwise work
-    does not, so a ratio moves by tens of percent) or stalls a block many times over; only rounds with
-    both cores free are compared."""
+    products alone, the probe) within QUIET times the fastest block of its kind, and the probe within
+    QUIET times ``probe_fastest``, the fastest probe of the whole run. The shared 2-core machine has speed
+    states about 2.3x apart, and other processes stall blocks many times over; the states do not slow all
+    work alike (the products of a step more than its Python and elementwise work), so a ratio taken in a
+    slow state differs by up to tens of percent: only rounds in the fast state are compared."""
     fastest = {name: min(sum(r[name]) for r in rounds) for name in rounds[0]} if rounds else {}
+    if "probe" in fastest and probe_fastest is not None:
+        fastest["probe"] = min(fastest["probe"], probe_fastest)
     return [r for r in rounds if all(sum(r[name]) <= QUIET * fastest[name] for name in fastest)]
 
 
+def slow_state_specs(specs: list, rows: dict, probe_fastest: float) -> list:
+    """The specs whose benchmark ran in a slow state of the machine: the median probe of its kept rounds
+    slower than QUIET x ``probe_fastest``, the fastest probe of the whole run (which the first benchmarks
+    had not seen yet when they ran). ``python -m benchmarks`` times them once more."""
+    return [s for s in specs if s.name in rows and rows[s.name]["probe_seconds"] is not None
+            and rows[s.name]["probe_seconds"] > QUIET * probe_fastest]
+
+
 def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: int = 2,
-              baseline: Spec | None = None) -> dict:
+              baseline: Spec | None = None, probe: Probe | None = None) -> dict:
     """Seconds per epoch of ``spec``, its ratio to ``baseline`` and to its own GEMM-bound, by blocks.
 
     Each round times, in an order that rotates from round to round, one block of ``block_steps(block,
     batch)`` training steps of the rule, the same steps of the baseline (if given), and as many steps'
     worth of each one's matrix products alone (benchmarks.gemm; skipped for a rule without a product list).
-    The first ``warmup`` rounds are discarded; rounds run until ``pairs`` of them are quiet (quiet_rounds:
-    the machine's fast state) or MAX_ROUNDS x pairs rounds ran. Per kept pair: ratio = rule / baseline,
+    With a ``probe`` (shared by the benchmarks of a run) every round also times the probe. The first
+    ``warmup`` rounds are discarded; rounds run until ``pairs`` of them are quiet (quiet_rounds: the
+    machine's fast state) or MAX_ROUNDS x pairs rounds ran. Per kept pair: ratio = rule / baseline,
     gemm_ratio = rule's products / baseline's, gemm_fraction = rule's products / rule (and
     baseline_gemm_fraction); each is reported as the median over the pairs with its spread (``*_spread``:
     quartiles, range, medians of the two halves). Seconds per epoch: the median block time, per step,
@@ -279,6 +320,8 @@ def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: in
         if shapes is not None:
             products = gemm.Products(shapes, s.dtype)
             timed[f"{name}_gemm"] = lambda batches, p=products: (p.run(len(batches)), 0.0)
+    if probe is not None:
+        timed["probe"] = lambda batches: (probe.run(), 0.0)
     names = list(timed)
     stream = batch_stream(len(run_data.x_train), spec.batch)
     rounds, kept, k = [], [], 0
@@ -290,7 +333,7 @@ def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: in
         k += 1
         if k > warmup:
             rounds.append(times)
-            kept = quiet_rounds(rounds)
+            kept = quiet_rounds(rounds, None if probe is None else probe.fastest)
     quiet = len(kept)
     if runners["rule"].diverged or not kept:     # no quiet round at all: every round, flagged by quiet_pairs 0
         kept = rounds
@@ -310,6 +353,7 @@ def time_spec(spec: Spec, data: Dataset, pairs: int, block: int = 20, warmup: in
         "pairs": len(kept), "quiet_pairs": quiet, "pairs_wanted": pairs, "rounds": len(rounds), "block_steps": steps,
         "warmup_pairs_discarded": warmup,
         "rounds_raw": [{name: sum(t) for name, t in r.items()} for r in rounds],
+        "probe_seconds": _median(raw["probe"]) if "probe" in raw else None,
         "block_times_raw": raw["rule"], "feedback_block_times_raw": feedback_raw,
         "seconds_per_epoch": _median(rule) * per_epoch,
         "feedback_epoch_seconds": _median(feedback_raw) * per_epoch if spec.feedback_epoch else 0.0,

@@ -263,3 +263,26 @@ def test_a_custom_activation_gets_derivative_from_by_default():
 
     u = np.array([-1.0, 2.0])
     np.testing.assert_array_equal(Cube().derivative_from(u, Cube()(u)), [3.0, 12.0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_write_into_a_strided_view_is_the_call_bit_for_bit(name, dtype):
+    """write(u, out) fills e.g. the columns of a (B, n + 1) layer input beside its bias column."""
+    act = get_activation(name)
+    u, _ = special_grid(dtype)
+    buffer = np.full((u.shape[0], u.shape[1] + 1), 7.0, dtype=dtype)
+    with np.errstate(all="ignore"):
+        out = act.write(u, buffer[:, :-1])
+        assert_bits_equal(np.ascontiguousarray(buffer[:, :-1]), act(u))
+    assert np.shares_memory(out, buffer) and np.all(buffer[:, -1] == 7.0)
+
+
+def test_a_custom_activation_gets_write_by_default():
+    class Cube(Activation):
+        def __call__(self, u):
+            return u ** 3
+
+    out = np.zeros(2)
+    assert Cube().write(np.array([-1.0, 2.0]), out) is out
+    np.testing.assert_array_equal(out, [-1.0, 8.0])

@@ -1,8 +1,10 @@
 """Tests for tpnb.optimizers: SGD, momentum, Adam, validation."""
+import pickle
+
 import numpy as np
 import pytest
 
-from tpnb.optimizers import Adam, SGD, make_optimizer
+from tpnb.optimizers import Adam, SGD, make_optimizer, scratch
 
 
 def params_and_grads(seed, steps=1):
@@ -159,3 +161,37 @@ def test_in_place_updates_are_the_formulas_bit_for_bit(name, options, param_dtyp
     for p, e in zip(params, expected):
         assert p.dtype == e.dtype
         np.testing.assert_array_equal(p, e)
+
+
+def test_scratch_buffers_are_kept_while_they_fit_and_remade_when_they_do_not():
+    like = [np.zeros((3, 4)), np.zeros(5, dtype=np.float32)]
+    buffers = scratch(None, like, 0.1)
+    assert [(b.shape, b.dtype) for b in buffers] == [((3, 4), np.float64), ((5,), np.float32)]
+    assert scratch(buffers, like, 0.1) is buffers                           # reused across steps
+    assert scratch(buffers, like, np.float64(0.1))[1].dtype == np.float64    # a NumPy scalar widens float32
+    assert scratch(buffers, like[:1], 0.1)[0] is not buffers[0]             # another parameter list
+
+
+def test_sgd_serves_parameter_lists_of_other_shapes():
+    """Plain SGD keeps no state but its scratch buffers: another list of parameters gets its own."""
+    opt = SGD(lr=0.1)
+    small, large = [np.ones((2, 3))], [np.ones((4, 5))]
+    opt.update(small, [np.ones((2, 3))])
+    opt.update(large, [np.ones((4, 5))])
+    np.testing.assert_array_equal(small[0], np.full((2, 3), 0.9))
+    np.testing.assert_array_equal(large[0], np.full((4, 5), 0.9))
+
+
+@pytest.mark.parametrize("name, options", [("sgd", dict(lr=0.1)), ("sgd", dict(lr=0.1, momentum=0.9)),
+                                           ("adam", dict(lr=0.01))])
+def test_a_pickled_optimizer_leaves_its_scratch_behind_and_continues_bit_for_bit(name, options):
+    params, grads = params_and_grads(1, steps=3)
+    opt = make_optimizer(name, **options)
+    opt.update(params, grads[0])
+    twin, restored = [p.copy() for p in params], pickle.loads(pickle.dumps(opt))
+    assert all(v is None for k, v in vars(restored).items() if k.startswith("_scratch"))
+    for g in grads[1:]:
+        opt.update(params, g)
+        restored.update(twin, g)
+    for p, t in zip(params, twin):
+        np.testing.assert_array_equal(p, t)

@@ -466,3 +466,13 @@ def test_a_run_resumed_from_a_pickled_checkpoint_is_bit_identical(rule_name, opt
     assert resumed.metrics == whole.metrics
     for a, b in zip(net.weights, whole_net.weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_seeded_validation_split_is_a_random_one_and_keeps_every_sample_once():
+    data = classification_data(n_train=50)
+    held = data.with_validation(12, seed=4)
+    assert len(held.x_val) == 12 and len(held.x_train) == 38
+    rows = {tuple(r) for r in np.concatenate([held.x_train, held.x_val])}
+    assert rows == {tuple(r) for r in data.x_train}
+    assert not np.array_equal(held.x_val, data.x_train[-12:])
+    np.testing.assert_array_equal(held.x_val, data.with_validation(12, seed=4).x_val)

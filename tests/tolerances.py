@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tpnb import precision
+
 EPS = float(np.finfo(np.float64).eps)
 
 
@@ -88,12 +90,8 @@ def forward_error_scale(net, x: np.ndarray, weights=None) -> np.ndarray:
     """
     weights = net.weights if weights is None else weights
     fp = net.forward(x, weights=weights)
-    lip = lipschitz(net.activation)
-    scale = None
-    for l, w in enumerate(weights):
-        local = abs_matmul(fp.xs[l], w.T)
-        scale = local if scale is None else local + lip * abs_matmul(scale, w[:, :-1].T)
-    return scale
+    lip = max([lipschitz(f) for f in net.activations], default=1.0)
+    return precision.forward_error_scale(weights, fp.xs, lip)
 
 
 def backward_error_scale(net, fp, delta) -> list:

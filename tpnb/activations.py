@@ -1,7 +1,9 @@
 """Hidden-layer activations, each with what target propagation needs besides f and f'.
 
 Every activation provides
-- ``__call__(u)`` and ``derivative(u)``: f(u) and f'(u), elementwise; ``derivative_from(u, fu)`` is f'(u)
+- ``__call__(u)`` and ``derivative(u)``: f(u) and f'(u), elementwise; ``write(u, out)`` writes f(u) into
+  ``out`` (e.g. the columns of a forward pass's (batch, n + 1) layer input beside its bias column), bit for
+  bit what ``__call__`` returns; ``derivative_from(u, fu)`` is f'(u)
   given fu = f(u) as well (a forward pass has it): tanh and sigmoid then skip recomputing f, the most
   expensive elementwise work of a tanh network (float64 np.tanh is scalar libm, ~15 ns per element);
 - ``project(ix, cap)``: map a proposed activation target ix into the image of f (and clip above at
@@ -22,6 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+
+def _result(u) -> np.ndarray:
+    """An empty array for f(u): u's shape, the dtype of ``u * 0.5`` (float32 stays float32)."""
+    return np.empty(np.shape(u), np.result_type(u, 0.5))
+
+
 class Activation:
     name: str = ""
     invertible: bool = True
@@ -33,6 +41,11 @@ class Activation:
 
     def derivative(self, u: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def write(self, u: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """f(u) written into ``out`` (same shape; a strided view is fine), returned; equal to self(u) bit for bit."""
+        np.copyto(out, self(u))
+        return out
 
     def derivative_from(self, u: np.ndarray, fu: np.ndarray) -> np.ndarray:
         """f'(u) when fu = f(u) is known too; equal to derivative(u) bit for bit when fu is self(u)."""
@@ -77,6 +90,9 @@ class ReLU(Activation):
     def __call__(self, u):
         return np.maximum(u, 0.0)
 
+    def write(self, u, out):
+        return np.maximum(u, 0.0, out=out)
+
     def derivative(self, u):
         return (u > 0).astype(u.dtype)
 
@@ -98,7 +114,10 @@ class LeakyReLU(Activation):
         self.slope = slope
 
     def __call__(self, u):
-        out = u * self.slope
+        return self.write(u, _result(u))
+
+    def write(self, u, out):
+        np.multiply(u, self.slope, out=out)
         return np.maximum(u, out, out=out)              # u > 0: u >= slope u;  u <= 0: slope u >= u
 
     def derivative(self, u):
@@ -118,7 +137,10 @@ class XPlusReLU(Activation):
     name = "x_plus_relu"
 
     def __call__(self, u):
-        out = np.maximum(u, 0.0)
+        return self.write(u, _result(u))
+
+    def write(self, u, out):
+        np.maximum(u, 0.0, out=out)
         out += u
         return out
 
@@ -148,6 +170,9 @@ class Tanh(_Bounded):
     def __call__(self, u):
         return np.tanh(u)
 
+    def write(self, u, out):
+        return np.tanh(u, out=out)
+
     def derivative(self, u):
         return self.derivative_from(u, np.tanh(u))
 
@@ -164,7 +189,10 @@ class Sigmoid(_Bounded):
     lower, upper = 0.0, 1.0
 
     def __call__(self, u):
-        out = 0.5 * u
+        return self.write(u, _result(u))
+
+    def write(self, u, out):
+        np.multiply(u, 0.5, out=out)
         np.tanh(out, out=out)
         out += 1.0
         out *= 0.5

@@ -148,11 +148,14 @@ class MLP:
         xs, us = [], []
         x_l = with_bias(x, self.dtype)                  # cast and bias column in one copy
         for l, w in enumerate(weights):
-            u = x_l @ w.T
+            u = x_l @ w.T                               # u_l = W_l x_l
             xs.append(x_l)
             us.append(u)
             if l < len(weights) - 1:
-                x_l = with_bias(self.activations[l](u))
+                # x_{l+1} = [f_l(u_l), 1]: f_l written straight beside the bias column (no copy)
+                x_l = np.empty((u.shape[0], u.shape[1] + 1), dtype=u.dtype)
+                self.activations[l].write(u, x_l[:, :-1])
+                x_l[:, -1] = 1.0
         return ForwardPass(xs, us)
 
     def __call__(self, x: np.ndarray, weights=None) -> np.ndarray:

@@ -89,12 +89,21 @@ def _label_grid(ax, row_labels, col_labels, xlabel, ylabel, title):
 
 def cells_fit(ax, shape: tuple, texts) -> bool:
     """Whether ``texts`` (strings, one per cell) fit, at the tick-label font size, into the cells of an
-    image of ``shape`` (rows, columns) drawn over the whole of ``ax`` (its size before layout)."""
-    width, height = ax.figure.get_size_inches() * ax.get_position().size * 72      # points
+    image of ``shape`` (rows, columns) drawn on ``ax``. The panel is taken as its share of the figure's
+    grid, less 40% for tick labels, colour bar and padding (the layout is only known when drawn)."""
+    spec = ax.get_subplotspec()
+    grid = spec.get_gridspec()
+    rows, cols = grid.get_geometry()
+    share = []                                              # the panel's share of the grid's width, height
+    for ratios, span, n in ((grid.get_width_ratios(), spec.colspan, cols),
+                            (grid.get_height_ratios(), spec.rowspan, rows)):
+        ratios = np.ones(n) if ratios is None else np.asarray(ratios, dtype=float)
+        share.append(ratios[span.start:span.stop].sum() / ratios.sum())
+    width, height = ax.figure.get_size_inches() * 72 * 0.6 * np.array(share)    # points
     size = mpl.rcParams["xtick.labelsize"]
     size = size if isinstance(size, (int, float)) else FONT_SIZE - 1
     longest = max((len(t) for t in texts), default=0)
-    return width / shape[1] >= 0.62 * size * longest + 4 and height / shape[0] >= 1.5 * size
+    return width / shape[1] >= 0.64 * size * longest + 4 and height / shape[0] >= 1.5 * size
 
 
 def _text_color(rgba) -> str:
@@ -105,11 +114,12 @@ def _text_color(rgba) -> str:
 
 def heatmap(ax, values: np.ndarray, row_labels, col_labels, *, fmt: str = "{:.3g}", cmap: str = "viridis",
             xlabel: str = "", ylabel: str = "", title: str = "", annotate: bool | None = None,
-            colorbar_label: str = ""):
+            colorbar_label: str = "", vmin: float | None = None, vmax: float | None = None):
     """Heat map of a 2-D array with a colour bar; each cell also shows its value when the text fits the
-    cell (``annotate=None``: decided by ``cells_fit``). NaN cells are left empty and labelled 'div'."""
+    cell (``annotate=None``: decided by ``cells_fit``). NaN cells are left empty and labelled 'div';
+    vmin and vmax fix the colour scale (e.g. one scale for several panels)."""
     shown = np.ma.masked_invalid(values)
-    image = ax.imshow(shown, cmap=cmap, aspect="auto")
+    image = ax.imshow(shown, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     texts = {ij: "div" if not np.isfinite(v) else fmt.format(v) for ij, v in np.ndenumerate(values)}
     if annotate is None:
         annotate = cells_fit(ax, np.shape(values), texts.values())

@@ -6,8 +6,8 @@ import pytest
 
 import benchmarks.rules as rules
 from benchmarks import gemm
-from benchmarks.rules import (SPECS, Spec, as_dtype, batch_stream, block_steps, peak_memory, quiet_rounds,
-                              time_spec)
+from benchmarks.rules import (QUIET, SPECS, Probe, Spec, as_dtype, batch_stream, block_steps, peak_memory,
+                              quiet_rounds, slow_state_specs, time_spec)
 from tpnb.data.dataset import Dataset
 from tpnb.network import MLP
 from tpnb.rules import RULES, make_rule
@@ -89,6 +89,27 @@ def test_quiet_rounds_keep_the_rounds_where_every_block_is_near_its_fastest():
     rounds = [{"rule": (1.0, 0.0), "rule_gemm": (0.5, 0.0)}, {"rule": (1.1, 0.1), "rule_gemm": (0.55, 0.0)},
               {"rule": (1.0, 0.0), "rule_gemm": (1.2, 0.0)}, {"rule": (3.0, 0.0), "rule_gemm": (0.5, 0.0)}]
     assert quiet_rounds(rounds) == rounds[:2]          # 1.1 + 0.1 <= 1.25 x 1.0; 1.2 and 3.0 are not
+
+
+def test_quiet_rounds_compare_the_probe_with_the_fastest_of_the_whole_run():
+    rounds = [{"rule": (1.0, 0.0), "probe": (2.0, 0.0)}, {"rule": (1.0, 0.0), "probe": (2.2, 0.0)}]
+    assert quiet_rounds(rounds) == rounds                       # among themselves both are fast
+    assert quiet_rounds(rounds, probe_fastest=1.0) == []        # the run has seen a probe twice as fast
+    assert quiet_rounds(rounds, probe_fastest=1.7) == rounds[:1]
+
+
+def test_benchmarks_whose_probe_was_slow_against_the_runs_fastest_are_named_for_a_rerun():
+    rows = {"bp": {"probe_seconds": 1.0}, "etp": {"probe_seconds": 1.3}, "none": {"probe_seconds": None}}
+    none = Spec("none", SIZES, "relu", "gnt", {}, 64)
+    assert slow_state_specs([BASE, RULE, none], rows, probe_fastest=1.0) == [RULE]   # 1.3 > QUIET x 1.0
+    assert slow_state_specs([BASE, RULE, none], rows, probe_fastest=1.3 / QUIET) == []
+    assert slow_state_specs([BASE, RULE], {"bp": rows["bp"]}, probe_fastest=0.1) == [BASE]  # not yet timed: no
+
+
+def test_every_round_times_the_shared_probe(every_round_counts):
+    probe = Probe()
+    row = time_spec(RULE, tiny_data(), pairs=2, block=2, warmup=0, baseline=BASE, probe=probe)
+    assert all("probe" in r for r in row["rounds_raw"]) and row["probe_seconds"] >= probe.fastest > 0
 
 
 def test_paired_timing_records_every_pair_and_the_median_ratios(every_round_counts):

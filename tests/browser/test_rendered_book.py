@@ -6,6 +6,11 @@ shows a traceback or stderr, every ``{glue:text}`` role of the page's source bec
 its format (a number for numeric formats), and the download button offers the page's source (.ipynb
 for chapters).
 
+And what a reader sees of the code and results, at a 1280 x 1024 window: no visible code cell scrolls
+sideways, every figure is shown at (nearly) its natural size so its fonts keep the size they were drawn at,
+no output is a Python dict or list repr, every cell folded away by ``hide-input`` is on the page and opens
+with a click, and the first screen shows prose before any code.
+
 Needs a built book (``make book``; ``$TPNB_BOOK_HTML`` points at another build) and Chromium with its
 driver (see conftest.py). ``make test`` builds the book first and then runs these tests.
 """
@@ -76,6 +81,42 @@ const done = arguments[arguments.length - 1];
 """
 
 
+# Runs in the page after _INSPECT (images loaded); returns what a reader sees of code, figures and outputs.
+_READER = r"""
+const article = document.querySelector("article") || document.body;
+// inside a closed <details> (a folded cell) a node keeps its layout box but is not drawn
+const shown = node => node.getClientRects().length > 0 && !node.closest("details:not([open])");
+const facts = {};
+facts.code_overflow = Array.from(article.querySelectorAll(".cell_input pre, div.highlight pre"))
+  .filter(shown).filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => ({width: pre.scrollWidth, shown: pre.clientWidth,
+                line: pre.textContent.split("\n").reduce((a, b) => b.length > a.length ? b : a, "").slice(0, 120)}));
+facts.figures = Array.from(article.querySelectorAll("img"))
+  .filter(img => new URL(img.currentSrc || img.src).pathname.includes("/_images/") && img.naturalWidth > 0)
+  .map(img => ({src: img.currentSrc || img.src, natural: img.naturalWidth, shown: img.getBoundingClientRect().width}));
+facts.outputs = Array.from(article.querySelectorAll(".cell_output pre"))
+  .filter(node => !node.closest(".cell_input")).map(node => node.textContent);
+facts.folded = Array.from(article.querySelectorAll(".cell.tag_hide-input")).map(cell => {
+  const details = cell.querySelector("details");
+  if (!details) return {details: false};
+  const pre = details.querySelector("pre");
+  const closed = !details.open && !(pre && shown(pre));
+  details.querySelector("summary").click();
+  const opened = details.open && pre !== null && shown(pre) && pre.textContent.trim().length > 0;
+  details.querySelector("summary").click();
+  return {details: true, closed: closed, opened: opened};
+});
+const blocks = Array.from(article.querySelectorAll("p, .cell_input, div.highlight")).filter(shown);
+const first_code = blocks.find(node => !node.matches("p"));
+const first_prose = blocks.find(node => node.matches("p") && node.textContent.trim().length > 40);
+window.scrollTo(0, 0);
+facts.screen = window.innerHeight;
+facts.first_prose_top = first_prose ? first_prose.getBoundingClientRect().top : null;
+facts.first_code_top = first_code ? first_code.getBoundingClientRect().top : null;
+return facts;
+"""
+
+
 @pytest.fixture(scope="session")
 def rendered(book_html, book_url, browser):
     """rendered(page) -> what _INSPECT found on that page (each page is loaded once)."""
@@ -88,6 +129,7 @@ def rendered(book_html, book_url, browser):
             browser.get(book_url + f"{page}.html")
             facts = browser.execute_async_script(_INSPECT)
             assert "error" not in facts, f"{page}: {facts.get('error')}"
+            facts["reader"] = browser.execute_script(_READER)
             # resources the browser failed to fetch (the themes' own console noise is not checked)
             facts["console"] = [entry["message"] for entry in browser.get_log("browser")
                                 if entry["source"] == "network" and "favicon.ico" not in entry["message"]]
@@ -183,3 +225,51 @@ def test_download_button_offers_the_source(rendered, book_html, book_root, page)
         body = response.read()
     if suffix == ".ipynb":
         assert "cells" in json.loads(body), f"{page}: the downloaded .ipynb is not a notebook"
+
+
+# Python containers printed as they are: "{'converged': 0, ...}", "[0.1, 0.2]", "(1, 2)" on a line of their own
+_ATOM = r"\s*(?:[-+]?[\w.+-]+|'[^']*'|\"[^\"]*\")\s*"
+_REPR = re.compile(r"\{" + _ATOM + r":\s|^\s*[\[(]" + _ATOM + r"(?:," + _ATOM + r")+,?[\])]\s*$"
+                   + r"|^\s*(?:\[\]|\{\}|array\(\[)", re.M)
+
+
+def _hidden_cells(book_html: Path, book_root: Path, page: str) -> int:
+    """How many code cells of the page's notebook are folded away (hide-input); 0 for a Markdown page."""
+    for path in (book_html / "_sources" / f"{page}.ipynb", book_root / f"{page}.ipynb"):
+        if path.is_file():
+            nb = nbformat.read(path, as_version=4)
+            return sum("hide-input" in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code")
+    return 0
+
+
+def test_no_code_cell_scrolls_sideways(rendered, page):
+    overflow = rendered(page)["reader"]["code_overflow"]
+    assert overflow == [], f"{page}: code wider than the column: {overflow[:3]}"
+
+
+def test_figures_are_shown_at_a_readable_scale(rendered, page):
+    # a figure drawn for the content column (tpnb.plotting.COLUMN_WIDTH) is shown at its natural size; one
+    # drawn wider is shrunk, and its fonts with it, below what tpnb.plotting guarantees
+    small = [(f["src"].rsplit("/", 1)[-1][:12], f["natural"], round(f["shown"]))
+             for f in rendered(page)["reader"]["figures"] if f["shown"] < 0.9 * f["natural"]]
+    assert small == [], f"{page}: figures shrunk below 90% of their drawn size (natural px, shown px): {small}"
+
+
+def test_no_output_is_a_python_container_repr(rendered, page):
+    reprs = [text.strip()[:120] for text in rendered(page)["reader"]["outputs"] if _REPR.search(text)]
+    assert reprs == [], f"{page}: outputs that print a dict, list or tuple: {reprs[:3]}"
+
+
+def test_folded_cells_are_on_the_page_and_open(rendered, book_html, book_root, page):
+    folded = rendered(page)["reader"]["folded"]
+    assert len(folded) == _hidden_cells(book_html, book_root, page), f"{page}: hidden cells missing"
+    wrong = [k for k, cell in enumerate(folded) if not (cell["details"] and cell["closed"] and cell["opened"])]
+    assert wrong == [], f"{page}: folded cells that are not closed, or do not open on a click: {wrong[:5]}"
+
+
+def test_first_screen_shows_prose_before_code(rendered, page):
+    reader = rendered(page)["reader"]
+    top = reader["first_prose_top"]
+    assert top is not None and top < reader["screen"], f"{page}: no paragraph on the first screen"
+    code = reader["first_code_top"]
+    assert code is None or top < code, f"{page}: code comes before the first paragraph"

@@ -5,6 +5,7 @@ import pytest
 from tpnb.losses import get_loss
 from tpnb.network import MLP
 from tpnb.rules import RULES, Backprop, ExactTP, gradients, make_rule
+from tpnb.rules.backprop import backward
 from tolerances import assert_close_conditioned, backward_error_scale, eps_of
 
 
@@ -128,3 +129,20 @@ def test_float32_option_keeps_float32(optimizer):
         assert_close_conditioned(g, r, scale / len(x), 4.0 * (7 + len(x) + 8), eps=eps_of(g))
     make_rule("backprop", optimizer=optimizer, lr=0.01).step(net, x, y)
     assert all(w.dtype == np.float32 for w in net.weights)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_backward_is_the_chain_rule_formula_bit_for_bit(activation, batch):
+    """f' from the recorded h = f(u) and the one-sample outer products give the plain formula's numbers."""
+    net = MLP([4, 6, 5, 3], activation, seed=1)
+    rng = np.random.default_rng(2)
+    fp = net.forward(rng.normal(size=(batch, 4)))
+    delta = rng.normal(size=(batch, 3))
+    expected, d = [None] * net.depth, delta
+    for l in range(net.depth - 1, -1, -1):
+        expected[l] = d.T @ fp.xs[l]
+        if l > 0:
+            d = (d @ net.weights[l][:, :-1]) * net.activations[l - 1].derivative(fp.us[l - 1])
+    for g, e in zip(backward(net, fp, delta), expected):
+        np.testing.assert_array_equal(g, e)

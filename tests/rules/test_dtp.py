@@ -42,15 +42,18 @@ def test_feedback_shapes_and_diagnostics(name, shapes):
 
 
 def test_output_target_and_last_layer_update():
-    """u'_L = u_L - beta dl/du_L, and the output layer's update is beta times BP's."""
+    """u'_L = u_L - beta dL/du_L of the batch-mean loss (each sample: u - beta/B e, the authors' step), and
+    the output layer's update is beta times BP's batch-mean gradient, divided by B once more."""
     for loss in ("mse", "cross_entropy"):
         net, x, y = problem(loss=loss)
         rule = DDTPLinear(beta=0.25, loss=loss)
         grads, _, fp, e = rule.directions(net, x, y)
+        step = 0.25 / len(x)
+        np.testing.assert_array_equal(rule.output_targets(fp, y, e), fp.output - step * e)
         bp_last = e.T @ fp.xs[-1] / len(x)
-        # -(u' - u)^T x / B with u' = u - beta e: u' - u cancels terms |u| + beta |e|, then the batch sum
-        scale = abs_matmul((np.abs(fp.output) + 0.25 * np.abs(e)).T, fp.xs[-1]) / len(x)
-        assert_close_conditioned(grads[-1], 0.25 * bp_last, scale, 4.0 * (max(net.sizes) + len(x) + 8))
+        # -(u' - u)^T x / B with u' = u - step e: u' - u cancels terms |u| + step |e|, then the batch sum
+        scale = abs_matmul((np.abs(fp.output) + step * np.abs(e)).T, fp.xs[-1]) / len(x)
+        assert_close_conditioned(grads[-1], step * bp_last, scale, 4.0 * (max(net.sizes) + len(x) + 8))
 
 
 def test_tp_with_exact_inverses_approximates_gn_targets():
@@ -316,3 +319,136 @@ def test_float32_difference_targets_lose_precision_as_the_output_step_shrinks():
         errors[beta] = np.linalg.norm(steps[1] - steps[0]) / np.linalg.norm(steps[0])
     assert errors[0.5] < 1e-5
     assert errors[1e-4] > 100 * errors[0.5]
+
+
+# --------------------------------------------- the fused feedback step against its equations, term by term
+
+def reference_features(rule, a):
+    """F(a): [a; 1] (layer-wise, linear) or [tanh(R a + b); 1] (RHL), written out."""
+    if rule.parameterization == "direct_rhl":
+        a = np.tanh(a @ rule.R.T + rule.b)
+    return np.hstack([a, np.ones((len(a), 1))])
+
+
+def reference_feedback_gradients(rule, net, fp, rng):
+    """The reconstruction losses of the module docstring, each term on its own: one noise draw per layer,
+    each path through the output sent forward and down separately, every g_i evaluated where it appears,
+    the DRL gradient as d/dQ_i of <r, g_i(above)> - <r, g_i(clean)> (r held fixed). Returns the gradients,
+    the losses and, per gradient entry, the size of the terms whose rounding reaches it."""
+    phi, batch, n_hidden = rule.feedback_activation, fp.output.shape[0], net.depth - 1
+    acts = hidden_activations(fp) + [fp.output]
+    lip = 1.0                                                          # tanh, identity: Lip(phi) = Lip(f) = 1
+
+    def g(i, a, size):
+        """g_i(a) and the size of the terms of each entry (size: that of a's own rounding)."""
+        feats, q = reference_features(rule, a), rule.Q[i]
+        if rule.parameterization == "direct_rhl":                      # through tanh(R a + b), Lip 1
+            size = abs_matmul(a, np.abs(rule.R.T)) + np.abs(rule.b) + abs_matmul(size, np.abs(rule.R.T))
+        z = feats @ q.T
+        z_size = abs_matmul(feats, np.abs(q.T)) + lip * abs_matmul(size, np.abs(q[:, :-1].T))
+        return (phi(z) if rule.parameterization == "layerwise" else z), z_size
+
+    def grad(i, a, c):
+        """d/dQ_i of sum_b <c_b, g_i(a_b)>."""
+        feats = reference_features(rule, a)
+        if rule.parameterization == "layerwise":
+            c = c * phi.derivative(feats @ rule.Q[i].T)
+        return c.T @ feats, feats
+
+    noisy = [h + rule.sigma * rng.standard_normal(h.shape) for h in acts[:-1]]
+    grads, losses, scales = [], [], []
+    for i in range(n_hidden):
+        size = np.zeros_like(noisy[i])                                 # the path's accumulated term sizes
+        up = noisy[i]
+        # DTP: one layer up, f_{i+1}(h_i + sigma eps); the others: to the output, u~_i = f_{i->L}(h_i + sigma eps)
+        for l in range(i + 1, i + 2 if rule.reconstruction == "layerwise" else net.depth):
+            w = net.weights[l]
+            size = abs_matmul(up, np.abs(w[:, :-1].T)) + np.abs(w[:, -1]) + lip * abs_matmul(size, np.abs(w[:, :-1].T))
+            up = up @ w[:, :-1].T + w[:, -1]
+            if l < net.depth - 1:
+                up = net.activations[l](up)
+        if rule.reconstruction in ("layerwise", "control"):
+            g_noisy, g_size = g(i, up, size)
+            r, r_size = g_noisy - noisy[i], g_size + np.abs(noisy[i])
+            gr, feats = grad(i, up, r)
+            scale, loss_scale = 1.0, 1.0
+            grad_size = abs_matmul((np.abs(r) + r_size).T, np.abs(feats))
+        else:
+            if rule.parameterization == "layerwise":                   # down the difference-corrected path
+                for j in range(net.depth - 2, i, -1):
+                    g_up, g_size = g(j, up, size)
+                    g_clean, clean_size = g(j, acts[j + 1], np.zeros_like(acts[j + 1]))
+                    up = acts[j] + g_up - g_clean
+                    size = np.abs(acts[j]) + g_size + clean_size
+            clean = acts[i + 1] if rule.parameterization == "layerwise" else fp.output
+            g_up, g_size = g(i, up, size)
+            g_clean, clean_size = g(i, clean, np.zeros_like(clean))
+            r = acts[i] + g_up - g_clean - noisy[i]
+            r_size = np.abs(acts[i]) + g_size + clean_size + np.abs(noisy[i])
+            g_above, f_above = grad(i, up, r)
+            g_below, f_clean = grad(i, clean, r)
+            gr = g_above - g_below
+            scale = rule.sigma ** 2
+            grad_size = abs_matmul((np.abs(r) + r_size).T, np.abs(f_above) + np.abs(f_clean))
+        grads.append(gr / (batch * scale) + rule.feedback_weight_decay * rule.Q[i])
+        losses.append(0.5 * float(np.sum(r * r)) / (batch * scale))
+        scales.append(grad_size / (batch * scale) + rule.feedback_weight_decay * np.abs(rule.Q[i]))
+    return grads, losses, scales
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_feedback_gradients_are_the_equations_term_by_term(name):
+    """The shared products, the stacked paths, the one noise draw and (DDTP) the differences of features
+    F(u~) - F(u_L) give the per-layer loss gradients of the equations, to the rounding of the terms."""
+    net, x, _ = problem((4, 7, 6, 5, 3), batch=8)
+    rule = make_rule(name, sigma=0.3, seed=2, rhl_width=9, feedback_weight_decay=0.01)
+    rule.init_feedback(net)
+    rng = np.random.default_rng([2, 7])
+    for q in rule.Q:                                                   # feedback with biases, far from trained
+        q += rng.normal(0.0, 0.5, q.shape)
+    fp = net.forward(x)
+    expected, expected_losses, scales = reference_feedback_gradients(rule, net, fp, np.random.default_rng([2, 1]))
+    grads, losses = rule.feedback_gradients(net, fp)
+    for i, (a, b, scale) in enumerate(zip(grads, expected, scales)):
+        assert_close_conditioned(a, b, scale, 8.0 * (max(net.sizes) + 10), err_msg=f"{name}, layer {i + 1}")
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["ddtp_linear", "ddtp_rhl", "ddtp_control"])
+def test_direct_targets_are_the_difference_of_two_feedback_outputs(name):
+    """h'_i = h_i + g_i(u'_L) - g_i(u_L), computed as h_i + (F(u'_L) - F(u_L)) Q_i^T."""
+    net, x, _ = problem((4, 7, 6, 3), batch=8)
+    rule = make_rule(name, rhl_width=9)
+    rule.init_feedback(net)
+    fp = net.forward(x)
+    u_target = fp.output + 0.3 * np.random.default_rng(4).normal(size=fp.output.shape)
+    for i, (t, h) in enumerate(zip(rule.targets(net, fp, u_target), hidden_activations(fp))):
+        expected = h + rule.g(net, i, u_target) - rule.g(net, i, fp.output)
+        f_target, f_out = reference_features(rule, u_target), reference_features(rule, fp.output)
+        scale = np.abs(h) + abs_matmul(np.abs(f_target) + np.abs(f_out), np.abs(rule.Q[i].T))
+        assert_close_conditioned(t, expected, scale, 4.0 * (rule.Q[i].shape[1] + 4), err_msg=f"layer {i + 1}")
+
+
+@pytest.mark.parametrize("rule_cls", [DDTPLinear, DTPDRL])
+def test_a_step_uses_the_targets_of_the_feedback_from_before_its_feedback_update(rule_cls):
+    """The authors' order: targets first (with the feedback weights the batch found), then the feedback
+    update, then the forward update: plain SGD moves the weights by -lr times those directions."""
+    import copy
+    net, x, y = problem(loss="mse")
+    rule = rule_cls(beta=0.25, loss="mse", optimizer="sgd", lr=0.1, feedback_lr=0.5, angles=False)
+    rule.init_feedback(net)
+    expected = copy.deepcopy(rule).directions(net, x, y).grads
+    before = [w.copy() for w in net.weights]
+    rule.step(net, x, y)
+    for w, w0, g in zip(net.weights, before, expected):
+        np.testing.assert_allclose(w - w0, -0.1 * g, rtol=1e-12, atol=1e-15 * np.abs(w0).max())
+
+
+@pytest.mark.parametrize("rule_cls", [DDTPLinear, DTP])
+def test_feedback_weights_start_xavier_normal(rule_cls):
+    """As the authors' code initialises them: N(0, 2 / (fan_in + fan_out)), biases 0; the top feedback
+    matrix maps the 10 outputs to the last 256 hidden units (direct feedback: every Q_i does)."""
+    net = MLP([30, 256, 256, 10], "tanh", seed=0)
+    q = rule_cls(seed=3).init_feedback(net)[-1]                       # (256, 10 + 1)
+    assert q.shape == (256, 11) and np.all(q[:, -1] == 0)
+    assert np.std(q[:, :-1]) == pytest.approx(np.sqrt(2.0 / (10 + 256)), rel=0.06)   # 2560 draws: ~1.4% sd

@@ -56,8 +56,9 @@ def test_outputs_from_layers_equal_one_partial_forward_per_entry(sizes):
     net = MLP(sizes, "tanh", seed=2)
     rng = np.random.default_rng(3)
     entries = [rng.standard_normal((2 + i, n)) for i, n in enumerate(sizes[1:-1])]   # uneven batches
-    outputs = outputs_from_layers(net, entries)
-    assert len(outputs) == len(entries)
+    stacked = outputs_from_layers(net, entries)
+    assert stacked.shape == (sum(len(e) for e in entries), sizes[-1])
+    outputs = np.split(stacked, np.cumsum([len(e) for e in entries])[:-1])
     lip = lipschitz(net.activation)
     for i, entry in enumerate(entries):
         h, scale = entry, np.zeros_like(entry)

@@ -195,3 +195,22 @@ def test_layer_scales_must_be_one_positive_number_per_layer():
     net = MLP([3, 4, 2], "sigmoid")
     with pytest.raises(ValueError, match="2 weight layers"):
         Backprop(layer_scales=[1.0]).step(net, np.ones((1, 3)), np.ones((1, 2)))
+
+
+@pytest.mark.parametrize("output_activation", ["identity", "sigmoid"])
+@pytest.mark.parametrize("batch", [1, 6])
+def test_euler_steps_in_buffers_are_the_plain_formula_bit_for_bit(output_activation, batch):
+    net = MLP([5, 8, 4], "sigmoid", output_activation=output_activation, seed=2)
+    rng = np.random.default_rng(3)
+    h, target = rng.random((batch, 8)), rng.random((batch, 4))
+    w = net.weights[1]
+    y = h.copy()
+    for _ in range(7):
+        z = y @ w[:, :-1].T + w[:, -1]
+        if output_activation == "identity":
+            r = target - z
+        else:
+            fz = net.output_activation(z)
+            r = (target - fz) * net.output_activation.derivative(z)
+        y = y + 0.3 * (r @ w[:, :-1])
+    np.testing.assert_array_equal(euler_target(net, 0, h, target, 0.3, 7), y)

@@ -18,6 +18,25 @@ def tiny_study(tmp_path, monkeypatch):
     core.STUDIES.pop(name, None)
 
 
+@pytest.fixture
+def trained_study(tmp_path, monkeypatch):
+    """train(name, specs) -> the StudyResults of a study of ``specs`` registered as ``name``, trained in a
+    temporary results folder (full mode); unregistered after the test."""
+    monkeypatch.setenv("TPNB_RESULTS_DIR", str(tmp_path))
+    names = []
+
+    def train(name, specs):
+        from tpnb.studies.results import StudyResults
+        core.STUDIES.pop(name, None)
+        study(name, 1)(lambda quick: specs)
+        names.append(name)
+        return StudyResults(name, quick=False).run(progress=False)
+
+    yield train
+    for name in names:
+        core.STUDIES.pop(name, None)
+
+
 @pytest.fixture(autouse=True)
 def forget_cached_behaviour():
     """Canary signatures and data summaries are cached per process: tests that patch code clear them."""

@@ -4,17 +4,15 @@ import math
 import numpy as np
 import pytest
 
-from tpnb.studies import core, report
-from tpnb.studies.core import RunSpec, study
-from tpnb.studies.results import StudyResults
+from tpnb.studies import report
+from tpnb.studies.core import RunSpec
 from tpnb.train import History
 
 DATA = dict(name="xor", n_train=64, n_test=32, noise=0.1, seed=0)
 
 
 @pytest.fixture
-def results(tmp_path, monkeypatch):
-    monkeypatch.setenv("TPNB_RESULTS_DIR", str(tmp_path))
+def results(trained_study):
     specs = [RunSpec(key=f"2-8-2|exact_tp|alpha={a},eta={e},B=16", data=DATA, sizes=(2, 8, 2),
                      activation="relu", rule="exact_tp", rule_options=dict(alpha=a, eta=e), epochs=2,
                      batch_size=16, labels=dict(network="2-8-2", method="exact_tp", alpha=a, eta=e, batch=16, seed=0))
@@ -23,10 +21,7 @@ def results(tmp_path, monkeypatch):
                       rule="backprop", rule_options=dict(lr=0.1), epochs=2, batch_size=16, seed=s,
                       labels=dict(network="2-8-2", method="bp_sgd", seed=s))
               for s in (0, 1)]
-    core.STUDIES.pop("test_report", None)
-    study("test_report", 1)(lambda quick: specs)
-    yield StudyResults("test_report", quick=False).run(progress=False)
-    core.STUDIES.pop("test_report")
+    return trained_study("test_report", specs)
 
 
 def test_summary_groups_over_seeds(results):

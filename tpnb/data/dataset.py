@@ -85,13 +85,21 @@ class Dataset:
         return Dataset(f"{self.name}-validation", self.x_train[:-n_val], self.y_train[:-n_val],
                        self.x_train[-n_val:], self.y_train[-n_val:], self.task)
 
-    def with_validation(self, n_val: int) -> "Dataset":
-        """Hold out the last n_val training samples as the validation split; the test split is kept."""
+    def with_validation(self, n_val: int, seed: int | None = None) -> "Dataset":
+        """Hold out n_val training samples as the validation split (the test split is kept): the last n_val,
+        or with ``seed`` a random n_val of them (seed 002's random 55 000 / 5 000 split); the others keep
+        their order."""
         checks.integer("n_val", n_val)
         if not 0 < n_val < len(self.x_train):
             raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
-        return Dataset(self.name, self.x_train[:-n_val], self.y_train[:-n_val], self.x_test, self.y_test,
-                       self.task, self.x_train[-n_val:], self.y_train[-n_val:])
+        n = len(self.x_train)
+        if seed is None:
+            held = np.arange(n - n_val, n)
+        else:
+            held = np.sort(np.random.default_rng(checks.seed(seed)).permutation(n)[:n_val])
+        kept = np.setdiff1d(np.arange(n), held)
+        return Dataset(self.name, self.x_train[kept], self.y_train[kept], self.x_test, self.y_test,
+                       self.task, self.x_train[held], self.y_train[held])
 
 
 def one_hot(labels: np.ndarray, n_classes: int) -> np.ndarray:

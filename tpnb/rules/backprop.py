@@ -8,6 +8,7 @@ from ..losses import get_loss
 from ..network import MLP, ForwardPass
 from ..optimizers import check_rule_options, make_optimizer
 from . import options
+from .local_losses import outer_sum
 from .protocol import norms
 from .targets import output_gradient
 
@@ -22,7 +23,7 @@ def backward(net: MLP, fp: ForwardPass, delta: np.ndarray) -> list:
     """dL/dW_l for every layer from a recorded forward pass and delta = dL/du_L, (B, n_L)."""
     grads = [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
-        grads[l] = delta.T @ fp.xs[l]                         # dL/dW_l = delta^T x_l
+        grads[l] = outer_sum(delta, fp.xs[l])                 # dL/dW_l = delta^T x_l
         if l > 0:
             # delta_{l-1} = (delta_l W_l) * f'(u_{l-1}), f' from the recorded h_{l-1} = f(u_{l-1})
             delta = delta @ net.weights[l][:, :-1]

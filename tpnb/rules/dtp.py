@@ -1,13 +1,17 @@
 """Difference target propagation and the DRL / direct-feedback variants of seed 002.
 
 All variants share the forward part (seed 002, section 2 and appendix B.1):
-- output target u'_L = u_L - beta dl/du_L (MSE: u + beta (y - u); cross-entropy: u + beta (y - softmax u));
+- output target u'_L = u_L - beta dL/du_L with L the batch-mean loss, as the authors' code takes it: each
+  sample's target moves by beta / B times its error e = dl/du_L (MSE: u + beta/B (y - u); cross-entropy:
+  u + beta/B (y - softmax u)), so that small beta keeps the targets in the Gauss-Newton regime;
 - hidden targets with the difference correction
     layer-wise feedback (DTP, DTPDRL): h'_i = h_i + g_i(h'_{i+1}) - g_i(h_{i+1}),  h'_{L} := u'_L;
     direct feedback (DDTP-*):          h'_i = h_i + g_i(u'_L) - g_i(u_L);
 - forward weights by the gradient of mean_b 1/2 |h'_i - h_i|^2 (output layer: |u'_L - u_L|^2), targets
   held fixed, fed to the forward optimiser (every layer is trained by its target, including the last
-  hidden one, as in seed 002 and unlike Lee et al. 2015).
+  hidden one, as in seed 002 and unlike Lee et al. 2015);
+- within a step, the targets are computed with the feedback weights from before that batch's feedback
+  update (the authors' order), then the feedback and the forward weights are updated.
 
 Feedback parameterisations (seed 002, B.1; the seed text lost its formulas, this is our reading of the
 method names and of the paper's figures, with a bias column in every Q as in Lee et al.):
@@ -75,7 +79,8 @@ class DifferenceTP(DirectionRule):
     pretrain_epochs, feedback_epochs (>= 0): feedback-only passes over the training inputs before training
         and after every epoch (batches of feedback_batch_size >= 1).
     feedback_activation: phi of the layer-wise feedback (default "tanh").
-    feedback_init_scale (> 0): Q entries ~ N(0, scale^2 / fan_in), biases 0.  rhl_width (>= 1).
+    feedback_init_scale (> 0): Q entries Xavier-normal times scale, N(0, 2 scale^2 / (fan_in + fan_out)), as
+        the authors' code initialises every feedback weight; biases 0.  rhl_width (>= 1).
     seed: generator of the feedback initialisation and of the noise.
     angles: record angles (degrees) between each layer's forward update and the BP gradient
         (``angle_bp_<l>``); gnt_angles: and with the GNT update (``angle_gnt_<l>``, costs a GNT step).
@@ -164,12 +169,15 @@ class DifferenceTP(DirectionRule):
         return []
 
     def init_feedback(self, net: MLP) -> list:
-        """Draw the feedback weights for ``net`` (Q_i ~ N(0, scale^2 / fan_in), bias 0)."""
+        """Draw the feedback weights for ``net`` (Q_i Xavier-normal, N(0, 2 scale^2 / (fan_in + fan_out));
+        bias 0)."""
         rng = np.random.default_rng([self.seed, 0])
         self.Q = []
         for shape in self._feedback_shapes(net):
             q = np.zeros(shape)
-            q[:, :-1] = rng.normal(0.0, self.feedback_init_scale / np.sqrt(shape[1] - 1), (shape[0], shape[1] - 1))
+            fan_out, fan_in = shape[0], shape[1] - 1
+            std = self.feedback_init_scale * np.sqrt(2.0 / (fan_in + fan_out))
+            q[:, :-1] = rng.normal(0.0, std, (fan_out, fan_in))
             self.Q.append(q)
         if self.parameterization == "direct_rhl":
             n_out = net.sizes[-1]
@@ -197,10 +205,15 @@ class DifferenceTP(DirectionRule):
 
     def _features(self, a: np.ndarray) -> np.ndarray:
         """The input of Q: [a; 1] (layer-wise and linear) or [tanh(R a + b); 1] (RHL)."""
-        if self.parameterization == "direct_rhl":
-            a = np.tanh(a @ self.R.T + self.b)
-        out = np.empty((a.shape[0], a.shape[1] + 1), dtype=a.dtype)
-        out[:, :-1], out[:, -1] = a, 1.0
+        if self.parameterization == "direct_rhl":                       # tanh written beside the 1s
+            z = a @ self.R.T
+            z += self.b
+            out = np.empty((len(z), z.shape[1] + 1), dtype=z.dtype)
+            np.tanh(z, out=out[:, :-1])
+        else:
+            out = np.empty((a.shape[0], a.shape[1] + 1), dtype=a.dtype)
+            out[:, :-1] = a
+        out[:, -1] = 1.0
         return out
 
     def g(self, net: MLP, i: int, a: np.ndarray) -> np.ndarray:
@@ -212,13 +225,6 @@ class DifferenceTP(DirectionRule):
         z = self._features(a) @ self.Q[i].T
         return self.feedback_activation(z) if self.parameterization == "layerwise" else z
 
-    def _g_grad(self, i: int, a: np.ndarray, c: np.ndarray) -> np.ndarray:
-        """d/dQ_i of sum_b <c_b, g_i(a_b)>, (n_i, k + 1)."""
-        feats = self._features(a)
-        if self.parameterization == "layerwise":
-            c = c * self.feedback_activation.derivative(feats @ self.Q[i].T)
-        return c.T @ feats
-
     # ------------------------------------------------------------------------------------- targets
 
     @staticmethod
@@ -226,15 +232,21 @@ class DifferenceTP(DirectionRule):
         """acts[i] = h_i for i = 0..L-2 and acts[L-1] = u_L."""
         return hidden_activations(fp) + [fp.output]
 
-    def targets(self, net: MLP, fp, u_target: np.ndarray) -> list:
-        """Hidden targets h'_i, i = 0..L-2, from the output target through the feedback path."""
+    def targets(self, net: MLP, fp, u_target: np.ndarray, clean: np.ndarray | None = None) -> list:
+        """Hidden targets h'_i, i = 0..L-2, from the output target through the feedback path. clean: the
+        features F(u_L) of the output (direct feedback; computed when not given)."""
         self._check_feedback(net)
         acts = self._activations(net, fp)
         n_hidden = net.depth - 1
         targets = [None] * n_hidden
         if self.parameterization.startswith("direct"):
+            # g_i(a) = F(a) Q_i^T is linear in the features F(a) = [a; 1] or [tanh(R a + b); 1], so
+            # g_i(u'_L) - g_i(u_L) = (F(u'_L) - F(u_L)) Q_i^T: one product per layer
+            d_features = self._features(u_target)
+            d_features -= self._features(fp.output) if clean is None else clean
             for i in range(n_hidden):
-                targets[i] = acts[i] + self.g(net, i, u_target) - self.g(net, i, fp.output)
+                targets[i] = d_features @ self.Q[i].T
+                targets[i] += acts[i]                  # h'_i = h_i + g_i(u'_L) - g_i(u_L)
             return targets
         upper = u_target
         for i in range(n_hidden - 1, -1, -1):
@@ -242,58 +254,113 @@ class DifferenceTP(DirectionRule):
             upper = targets[i]
         return targets
 
-    def _propagate_down(self, net: MLP, acts: list, top: np.ndarray, i: int) -> np.ndarray:
-        """The value arriving at layer i+1 when ``top`` (an output value) is sent down the layer-wise
-        difference-corrected path from the output to layer i+1 (``top`` itself when i + 1 = L - 1)."""
-        upper = top
-        for j in range(net.depth - 2, i, -1):
-            upper = acts[j] + self.g(net, j, upper) - self.g(net, j, acts[j + 1])
-        return upper
-
     # ------------------------------------------------------------------------------------- feedback
 
-    def feedback_gradients(self, net: MLP, fp):
-        """Gradients of every layer's reconstruction loss w.r.t. its Q_i (one noise sample) and the losses."""
+    def _noise(self, hidden: list) -> list:
+        """sigma eps_i, eps_i ~ N(0, I) of the shape of every h_i: one draw of the generator for all layers
+        (the same numbers as one draw per layer, in layer order)."""
+        sizes = [h.size for h in hidden]
+        eps = self.rng.standard_normal(sum(sizes))
+        return [self.sigma * e.reshape(h.shape) for e, h in zip(np.split(eps, np.cumsum(sizes)[:-1]), hidden)]
+
+    def feedback_gradients(self, net: MLP, fp, clean: np.ndarray | None = None):
+        """Gradients of every layer's reconstruction loss w.r.t. its Q_i (one noise sample) and the losses.
+        clean: the features F(u_L) of the output (direct feedback; computed when not given)."""
         acts = self._activations(net, fp)
         batch = fp.output.shape[0]
-        s2 = self.sigma ** 2
-        grads, losses = [], []
-        noisy = [h + self.sigma * self.rng.standard_normal(h.shape) for h in acts[:-1]]   # h_i + sigma eps
-        if self.reconstruction != "layerwise":
-            u_noisy = outputs_from_layers(net, noisy)                  # u~_i = f_{i->L}(h_i + sigma eps), all i
-        for i in range(net.depth - 1):
-            if self.reconstruction == "layerwise":
-                nxt = noisy[i] @ net.weights[i + 1][:, :-1].T + net.weights[i + 1][:, -1]
-                if i + 1 < net.depth - 1:
-                    nxt = net.activations[i + 1](nxt)
-                r = self.g(net, i, nxt) - noisy[i]
-                grad = self._g_grad(i, nxt, r)
-            elif self.reconstruction == "control":
-                r = self.g(net, i, u_noisy[i]) - noisy[i]
-                grad = self._g_grad(i, u_noisy[i], r)
-            else:  # drl
-                if self.parameterization == "layerwise":
-                    above, clean = self._propagate_down(net, acts, u_noisy[i], i), acts[i + 1]
-                else:
-                    above, clean = u_noisy[i], fp.output
-                r = acts[i] + self.g(net, i, above) - self.g(net, i, clean) - noisy[i]
-                grad = self._g_grad(i, above, r) - self._g_grad(i, clean, r)
-            scale = s2 if self.reconstruction == "drl" else 1.0
-            grad = grad / (batch * scale)
+        noise = self._noise(acts[:-1])                                   # sigma eps_i
+        noisy = [h + e for h, e in zip(acts[:-1], noise)]                # h_i + sigma eps_i
+        if self.reconstruction == "layerwise":
+            residuals, grads = self._layerwise_reconstruction(net, noisy)
+        elif self.parameterization == "layerwise":
+            residuals, grads = self._layerwise_drl(net, acts, noisy)
+        else:
+            residuals, grads = self._direct_reconstruction(net, fp, noise, noisy, clean)
+        scale = batch * (self.sigma ** 2 if self.reconstruction == "drl" else 1.0)
+        losses = []
+        for i, (r, grad) in enumerate(zip(residuals, grads)):
+            grad /= scale
             if self.feedback_weight_decay:
-                grad = grad + self.feedback_weight_decay * self.Q[i]
-            grads.append(grad)
-            losses.append(0.5 * float(np.sum(r * r)) / (batch * scale))
+                grad += self.feedback_weight_decay * self.Q[i]
+            losses.append(0.5 * float(np.sum(r * r)) / scale)
         return grads, losses
 
-    def train_feedback(self, net: MLP, fp, iterations: int) -> list:
-        """``iterations`` feedback updates at the forward pass ``fp``; returns the last losses."""
+    def _layerwise_reconstruction(self, net: MLP, noisy: list):
+        """DTP's loss 1/2 |g_i(f_{i+1}(h_i + sigma eps)) - (h_i + sigma eps)|^2: residuals and sum_b gradients."""
+        residuals, grads = [], []
+        phi = self.feedback_activation
+        for i, h in enumerate(noisy):
+            w = net.weights[i + 1]
+            nxt = h @ w[:, :-1].T + w[:, -1]                             # f_{i+1}(h_i + sigma eps)
+            if i + 1 < net.depth - 1:
+                nxt = net.activations[i + 1](nxt)
+            features = self._features(nxt)
+            z = features @ self.Q[i].T
+            g = phi(z)                                                   # g_i(f_{i+1}(...)) = phi(z)
+            r = g - h
+            residuals.append(r)
+            grads.append((r * phi.derivative_from(z, g)).T @ features)   # (r phi'(z))^T [nxt; 1]
+        return residuals, grads
+
+    def _layerwise_drl(self, net: MLP, acts: list, noisy: list):
+        """DTPDRL's difference reconstruction loss: residuals r_i = h_i + g_i(a~_{i+1}) - g_i(h_{i+1}) -
+        (h_i + sigma eps) and the sum_b gradients, where a~_{i+1} arrives at layer i+1 when u~_i =
+        f_{i->L}(h_i + sigma eps) is sent down the difference-corrected path
+            a~_j = h_j + g_j(a~_{j+1}) - g_j(h_{j+1}),  a~_{L-1} = u~_i.
+        Every path passing layer j shares its product: at layer j the rows of the paths of layers i <= j
+        are stacked (the last block, i = j, is the one layer j's loss needs); the clean g_j(h_{j+1}) is
+        computed once for all of them."""
+        phi, batch, n_hidden = self.feedback_activation, acts[0].shape[0], net.depth - 1
+        residuals, grads = [None] * n_hidden, [None] * n_hidden
+        stack = outputs_from_layers(net, noisy)      # u~_0, ..., u~_{L-2}, row blocks
+        for j in range(n_hidden - 1, -1, -1):
+            clean_features = self._features(acts[j + 1])
+            clean_z = clean_features @ self.Q[j].T
+            clean_g = phi(clean_z)                                       # g_j(h_{j+1})
+            features = self._features(stack)                             # [a~_{j+1}; 1] of paths 0..j
+            z = features @ self.Q[j].T
+            g = phi(z)                                                   # g_j(a~_{j+1})
+            r = acts[j] + g[-batch:] - clean_g - noisy[j]                # r_j (the path of layer j)
+            residuals[j] = r
+            grads[j] = ((r * phi.derivative_from(z[-batch:], g[-batch:])).T @ features[-batch:]
+                        - (r * phi.derivative_from(clean_z, clean_g)).T @ clean_features)
+            if j > 0:                                                    # paths i < j step down to layer j
+                down = g[:-batch].reshape(j, batch, -1) + acts[j]
+                down -= clean_g                                          # a~_j = h_j + g_j(a~_{j+1}) - g_j(h_{j+1})
+                stack = down.reshape(j * batch, -1)
+        return residuals, grads
+
+    def _direct_reconstruction(self, net: MLP, fp, noise: list, noisy: list, clean: np.ndarray | None):
+        """DDTP's losses, with g_i(a) = F(a) Q_i^T linear in the features F(a) = [a; 1] or [tanh(R a + b); 1]
+        (the features of every noisy output computed once, in one stack):
+        - drl: r_i = h_i + g_i(u~_i) - g_i(u_L) - (h_i + sigma eps) = (F(u~_i) - F(u_L)) Q_i^T - sigma eps,
+          gradient r_i^T (F(u~_i) - F(u_L));
+        - control: r_i = g_i(u~_i) - (h_i + sigma eps), gradient r_i^T F(u~_i)."""
+        batch = fp.output.shape[0]
+        noisy_features = self._features(outputs_from_layers(net, noisy))   # F(u~_i), all i
+        if self.reconstruction == "drl":                                  # F(u~_i) - F(u_L), in place
+            blocks = noisy_features.reshape(len(noisy), batch, -1)
+            blocks -= self._features(fp.output) if clean is None else clean
+        residuals, grads = [], []
+        for i, (e, h) in enumerate(zip(noise, noisy)):
+            features = noisy_features[i * batch:(i + 1) * batch]
+            r = features @ self.Q[i].T
+            r -= e if self.reconstruction == "drl" else h
+            residuals.append(r)
+            grads.append(r.T @ features)
+        return residuals, grads
+
+    def train_feedback(self, net: MLP, fp, iterations: int, clean: np.ndarray | None = None) -> list:
+        """``iterations`` feedback updates at the forward pass ``fp``; returns the last losses. clean: the
+        features F(u_L) of fp's output (direct feedback; computed here when not given)."""
         losses = []
         if self.parameterization == "inverse":
             return losses
         self._check_feedback(net)
+        if clean is None and iterations and self.parameterization.startswith("direct"):
+            clean = self._features(fp.output)
         for _ in range(iterations):
-            grads, losses = self.feedback_gradients(net, fp)
+            grads, losses = self.feedback_gradients(net, fp, clean)
             self.feedback_optimizer.update(self.Q, grads)
         return losses
 
@@ -330,28 +397,36 @@ class DifferenceTP(DirectionRule):
 
     # ------------------------------------------------------------------------------------- the step
 
-    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray, fp=None) -> Directions:
+    def directions(self, net: MLP, x: np.ndarray, y: np.ndarray, fp=None, clean=None) -> Directions:
         """Forward-weight local-loss gradients with the current feedback (no update), at the forward pass
-        ``fp`` (computed if not given)."""
+        ``fp`` (computed if not given); clean: F(u_L) of fp's output (direct feedback; computed if not given)."""
         fp = net.forward(x) if fp is None else fp
         e = output_error(self.loss, fp.output, y, net.output_activation)
-        u_target = output_target("gradient", self.beta, fp.output, y, e)      # u'_L = u_L - beta e
-        targets = self.targets(net, fp, u_target)
+        u_target = self.output_targets(fp, y, e)
+        targets = self.targets(net, fp, u_target, clean)
         return Directions(local_gradients(net, fp, targets, u_target), targets, fp, e)
 
+    def output_targets(self, fp, y: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """u'_L = u_L - beta dL/du_L of the batch-mean loss: u_L - (beta / B) e per sample, (B, n_L)."""
+        return output_target("gradient", self.beta / len(e), fp.output, y, e)
+
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
-        """``feedback_iterations`` feedback updates, then (after the ``pretrain_steps``) one forward update."""
+        """(After the ``pretrain_steps``) the targets, then ``feedback_iterations`` feedback updates, then one
+        forward update."""
         x, y = checks.training_batch(net, x, y)      # before the feedback weights are drawn
         self._check_feedback(net)
         fp = net.forward(x)
-        diagnostics = layer_values("rec_loss", self.train_feedback(net, fp, self.feedback_iterations))
+        # the features F(u_L) of the output, shared by the feedback updates and the targets (direct feedback)
+        clean = self._features(fp.output) if self.parameterization.startswith("direct") else None
         self.steps_done += 1
-        if self.steps_done <= self.pretrain_steps:
+        training = self.steps_done > self.pretrain_steps
+        d = self.directions(net, x, y, fp, clean) if training else None   # the feedback from before this batch
+        diagnostics = layer_values("rec_loss", self.train_feedback(net, fp, self.feedback_iterations, clean))
+        if not training:
             return diagnostics
-        d = self.directions(net, x, y, fp)           # feedback changed, forward weights did not
         diagnostics.update(step_diagnostics(net, d, self.angles))
         if self.gnt_angles:
-            u_target = output_target("gradient", self.beta, fp.output, y, d.error)
+            u_target = self.output_targets(fp, y, d.error)
             gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
             diagnostics.update(angle_diagnostics(d.grads, gnt, prefix="angle_gnt"))
         self.optimizer.update(net.weights, d.grads)

@@ -24,15 +24,20 @@ Two variants beyond the seed (chapter 10), both still computing new weights in c
   of W that puts every sample of the batch on its target at once (block Kaczmarz / affine projection):
   dW = R^T (X' X'^T)^{-1} X' with R = U' - X' W^T (B <= d + 1; for larger batches the least-squares
   change dW = R^T X' (X'^T X')^{-1}). With B = 1 it is the seed's per-sample projection.
+Chapter 13 adds hidden_target: other pre-activation targets for hidden ReLU layers (tpnb.rules.hidden_targets,
+e.g. an inactive unit turns on only when asked past a threshold); the layer above is fitted to
+x' = relu(u'), so property E holds with each of them.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import checks
-from ..activations import Activation
+from ..activations import Activation, ReLU
 from ..network import MLP, with_bias
+from ..unit_switching import requested_switches
 from . import options
+from .hidden_targets import HIDDEN_TARGETS, relu_target
 from .protocol import layer_key
 from .target_steps import target_step
 from .targets import check_output_target, output_target
@@ -73,6 +78,11 @@ class ExactTP:
         (u_L + beta (y - softmax(u_L))).
     input_rule: "mean" (the seed) or "pinv";  weight_rule: "mean" (the seed) or "joint" (module docstring).
     diagnostics: record per-step target steps, clipping and batch spread (off: faster, no diagnostics).
+    hidden_target: the pre-activation target rule of hidden ReLU layers (tpnb.rules.hidden_targets):
+        "seed" (the seed's, any activation), "threshold" (an inactive unit turns on only when asked past
+        ``threshold`` t >= 0), "mask" (only active units change) or "preactivation" (u' = u + c - x).
+    count_switches: also record switch_on_<l> / switch_off_<l>, the fractions of hidden layer l's
+        (sample, unit) pairs whose target turns them on / off (tpnb.unit_switching.requested_switches).
     """
 
     name = "exact_tp"
@@ -80,7 +90,8 @@ class ExactTP:
     def __init__(self, *, a: float | None = None, alpha: float | None = None, eta: float = 1.0,
                  cap: float | None = 2.0, margin: float = 0.0, dx_mode: str = "full",
                  output_target: str = "label", beta: float = 1.0, input_rule: str = "mean",
-                 weight_rule: str = "mean", diagnostics: bool = True):
+                 weight_rule: str = "mean", diagnostics: bool = True, hidden_target: str = "seed",
+                 threshold: float = 0.0, count_switches: bool = False):
         if a is not None and alpha is not None:
             raise ValueError("give either a or alpha, not both")
         self.a = None if a is None else options.positive("a", a, allow_zero=True)
@@ -93,12 +104,27 @@ class ExactTP:
         self.output_target, self.beta = check_output_target(output_target, beta)
         self.input_rule = options.choice("input_rule", input_rule, INPUT_RULES)
         self.weight_rule = options.choice("weight_rule", weight_rule, WEIGHT_RULES)
+        self.hidden_target = options.choice("hidden_target", hidden_target, HIDDEN_TARGETS)
+        self.threshold = options.positive("threshold", threshold, allow_zero=True)
+        if self.threshold and self.hidden_target != "threshold":
+            raise ValueError(f"threshold={threshold!r} applies only to hidden_target='threshold', "
+                             f"got hidden_target={hidden_target!r}")
+        self.count_switches = options.flag("count_switches", count_switches)
 
     def __repr__(self) -> str:
         split = f"a={self.a}" if self.a is not None else f"alpha={self.alpha}"
         return (f"ExactTP({split}, eta={self.eta}, cap={self.cap}, margin={self.margin}, "
                 f"dx_mode={self.dx_mode!r}, output_target={self.output_target!r}, beta={self.beta}, "
-                f"input_rule={self.input_rule!r}, weight_rule={self.weight_rule!r})")
+                f"input_rule={self.input_rule!r}, weight_rule={self.weight_rule!r}"
+                + ("" if self.hidden_target == "seed" else
+                   f", hidden_target={self.hidden_target!r}, threshold={self.threshold}") + ")")
+
+    def hidden_relu_target(self, f: Activation, u: np.ndarray, ix: np.ndarray) -> np.ndarray:
+        """u'_{l-1} of a non-seed ``hidden_target`` rule from the unprojected request ix, (B, n) each;
+        f is the hidden layer's activation, which must be ReLU."""
+        if not isinstance(f, ReLU):
+            raise ValueError(f"hidden_target={self.hidden_target!r} needs ReLU hidden layers, got {f!r}")
+        return relu_target(self.hidden_target, u, ix, self.cap, self.margin, self.threshold)
 
     def output_targets(self, u_out: np.ndarray, y: np.ndarray, f_out: Activation | None = None) -> np.ndarray:
         """u'_L for a batch, (batch, n_L), through the network's output activation f_out if it has one."""
@@ -158,6 +184,9 @@ class ExactTP:
             w, x_l, u_l = net.weights[l], fp.xs[l], fp.us[l]
             if l > 0:
                 x_proj, ix = self.input_target(net, w, x_l, u_l, u_target - u_l, net.activations[l - 1])
+                if self.hidden_target != "seed":                           # u'_{l-1}, then x' = relu(u'_{l-1})
+                    u_hidden = self.hidden_relu_target(net.activations[l - 1], fp.us[l - 1], ix)
+                    x_proj = np.maximum(u_hidden, 0.0)
                 x_target = with_bias(x_proj)                               # x'
                 residual = u_target - x_target @ w.T                       # u' - W x'
                 if self.diagnostics:
@@ -180,7 +209,11 @@ class ExactTP:
             if self.diagnostics:
                 diag[layer_key("update", l + 1)] = float(np.linalg.norm(updates[l])) / eta
             if l > 0:
-                u_target = net.activations[l - 1].target(fp.us[l - 1], x_target[:, :-1], self.margin)
+                u_target = (net.activations[l - 1].target(fp.us[l - 1], x_target[:, :-1], self.margin)
+                            if self.hidden_target == "seed" else u_hidden)
+                if self.count_switches:
+                    for kind, value in requested_switches(fp.us[l - 1], u_target).items():
+                        diag[layer_key(f"switch_{kind}", l)] = value
         return updates, diag
 
     def step(self, net: MLP, x: np.ndarray, y: np.ndarray) -> dict:
@@ -219,10 +252,14 @@ def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) ->
             proposals.append(dx)
         ix = x_l + np.mean(proposals, axis=0)
         x_target = np.append(net.activations[l - 1].project(ix[:-1], rule.cap), 1.0)   # x', bias reset to 1
+        if rule.hidden_target != "seed":                                    # x' = relu(u'_{l-1})
+            u_hidden = rule.hidden_relu_target(net.activations[l - 1], fp.us[l - 1][0], ix[:-1])
+            x_target = np.append(np.maximum(u_hidden, 0.0), 1.0)
         new_w = np.empty_like(w)
         for n in range(w.shape[0]):
             # the seed's form: dw = (dv - <w, x'> + <w, x>) / |x'|^2 x'
             new_w[n] = w[n] + (dv[n] - w[n] @ x_target + w[n] @ x_l) / (x_target @ x_target) * x_target
         new_weights[l] = new_w
-        u_target = net.activations[l - 1].target(fp.us[l - 1][0], x_target[:-1], rule.margin)
+        u_target = (net.activations[l - 1].target(fp.us[l - 1][0], x_target[:-1], rule.margin)
+                    if rule.hidden_target == "seed" else u_hidden)
     return new_weights

@@ -51,15 +51,24 @@ def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau:
     wx, bias = w[:, :-1], w[:, -1]
     is_output = i + 1 == net.depth - 1
     f = (None if net.linear_output else net.output_activation) if is_output else net.activations[i + 1]
-    y = h.copy()
+    # y and buffers of every step's (B, n_{i+1}) and (B, n_i) values, written in place (the same operations;
+    # in the dtype the step's values have, e.g. float64 for float64 targets of a float32 network)
+    dtype = np.result_type(h, wx, upper_target)
+    y = h.astype(dtype)
+    z = np.empty((len(h), wx.shape[0]), dtype=dtype)
+    fz, r, dy = np.empty_like(z), np.empty_like(z), np.empty_like(y)
     for _ in range(steps):
-        z = y @ wx.T + bias
+        np.matmul(y, wx.T, out=z)
+        z += bias                                                    # z = W_{i+1} [y; 1]
         if f is None:
-            r = upper_target - z                                     # linear output: f = identity
+            np.subtract(upper_target, z, out=r)                      # linear output: f = identity
         else:
-            fz = f(z)
-            r = (upper_target - fz) * f.derivative_from(z, fz)       # (y^_{i+1} - f(z)) f'(z)
-        y = y + tau * (r @ wx)
+            f.write(z, fz)
+            np.subtract(upper_target, fz, out=r)
+            r *= f.derivative_from(z, fz)                            # (y^_{i+1} - f(z)) f'(z)
+        np.matmul(r, wx, out=dy)
+        dy *= tau
+        y += dy                                                      # y <- y + tau W^T r
     return y
 
 

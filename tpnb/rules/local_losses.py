@@ -32,29 +32,53 @@ def local_gradients(net: MLP, fp: ForwardPass, hidden_targets: list, u_target: n
     batch = fp.output.shape[0]
     grads = []
     for i, h in enumerate(hidden_activations(fp)):
-        delta = -(hidden_targets[i] - h) * net.activations[i].derivative(fp.us[i])
-        grads.append(delta.T @ fp.xs[i] / batch)
+        delta = np.subtract(hidden_targets[i], h)
+        np.negative(delta, out=delta)
+        delta *= net.activations[i].derivative_from(fp.us[i], h)     # -(h'_i - h_i) f'(u_i)
+        grads.append(_mean_outer(delta, fp.xs[i], batch))
     if prediction_target:
         f_out = net.output_activation
         o = f_out(fp.output)
-        delta = -(u_target - o) * f_out.derivative_from(fp.output, o)   # -(o' - o) f_out'(u_L)
-        grads.append(delta.T @ fp.xs[-1] / batch)
+        delta = np.subtract(u_target, o)
+        np.negative(delta, out=delta)
+        delta *= f_out.derivative_from(fp.output, o)                 # -(o' - o) f_out'(u_L)
     else:
-        grads.append(-(u_target - fp.output).T @ fp.xs[-1] / batch)
+        delta = np.subtract(u_target, fp.output)
+        np.negative(delta, out=delta)                                # -(u'_L - u_L)
+    grads.append(_mean_outer(delta, fp.xs[-1], batch))
     return grads
 
 
-def outputs_from_layers(net: MLP, entries: list) -> list:
-    """Output u_L for every entry: entries[i] (B_i, n_{i+1}) is an input of layer i + 1 (no bias column),
-    sent through layers i + 1..L. Entries meeting at a layer share its matrix product: at layer l the rows
-    of every entry that entered below are stacked, so the L - 1 partial forwards cost L - 1 products."""
-    stack, rows = None, []
+def _mean_outer(delta: np.ndarray, x: np.ndarray, batch: int) -> np.ndarray:
+    """delta^T x / B, divided in place (not at all for B = 1: x / 1 is x, bit for bit)."""
+    grad = outer_sum(delta, x)
+    if batch != 1:
+        grad /= batch
+    return grad
+
+
+def outer_sum(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """sum_b delta_b x_b^T = delta^T x, (n, d), for delta (B, n) and x (B, d). For one sample the product
+    is the outer product delta_0 x_0^T, computed as a broadcast multiply: numpy runs a matmul with an inner
+    dimension of 1 through its slow non-BLAS loop (several times slower), whose 0 + a b gives the same
+    numbers (a -0.0 product aside, which it turns into +0.0)."""
+    return np.multiply(delta.T, x) if len(x) == 1 else delta.T @ x
+
+
+def outputs_from_layers(net: MLP, entries: list) -> np.ndarray:
+    """Output u_L for every entry, stacked: entries[i] (B_i, n_{i+1}) is an input of layer i + 1 (no bias
+    column), sent through layers i + 1..L; the result's rows are those of entries[0], then entries[1], ...
+    Entries meeting at a layer share its matrix product: at layer l the rows of every entry that entered
+    below are stacked, so the L - 1 partial forwards cost L - 1 products. Each layer's activation is
+    written straight into the next layer's stack, beside the rows of the entry that joins there."""
+    stack = entries[0]
     for l in range(1, net.depth):
-        entry = entries[l - 1]
-        stack = entry if stack is None else np.concatenate([stack, entry])
-        rows.append(len(entry))
         w = net.weights[l]
-        stack = stack @ w[:, :-1].T + w[:, -1]
-        if l < net.depth - 1:
-            stack = net.activations[l](stack)
-    return np.split(stack, np.cumsum(rows)[:-1])
+        u = stack @ w[:, :-1].T
+        u += w[:, -1]                                   # u_l = W_l [x; 1] for the stacked rows
+        if l == net.depth - 1:
+            return u
+        entry = entries[l]
+        stack = np.empty((len(u) + len(entry), u.shape[1]), dtype=np.result_type(u, entry))
+        net.activations[l].write(u, stack[:len(u)])
+        stack[len(u):] = entry

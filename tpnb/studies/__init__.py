@@ -8,6 +8,7 @@ from . import atlas  # noqa: F401  (registers the chapter 8-10 studies and the v
 from . import side_by_side  # noqa: F401  (registers the chapter-11 studies)
 from . import gtp_protocol  # noqa: F401  (registers chapter 11's seed-003 protocol studies)
 from . import dtp_protocol  # noqa: F401  (registers chapter 11's seed-002 protocol study)
+from . import affine_floor  # noqa: F401  (registers the chapter-13 causal test of the affine floor)
 
 __all__ = ["STUDIES", "ResultsFileError", "RunSpec", "StaleResultsError", "Study", "StudyResults", "execute",
            "fresh_results", "get_study", "load", "run_studies", "study"]

@@ -232,10 +232,11 @@ def network_of(spec) -> tuple:
     return len(spec.sizes) - 2, spec.sizes[1]
 
 
-def linear_references(results) -> dict:
-    """{problem: metrics of the least-squares affine map on that problem's data} for an atlas study."""
+def linear_references(results, problems=None) -> dict:
+    """{problem: metrics of the least-squares affine map on that problem's data} for a study whose runs
+    are labelled with a problem (``problems``: which; default the atlas's)."""
     out = {}
-    for problem in PROBLEMS:
+    for problem in PROBLEMS if problems is None else problems:
         spec = next((s for s in results.specs if s.labels["problem"] == problem), None)
         if spec is not None:
             out[problem] = least_squares(dataset_for(spec))[1]

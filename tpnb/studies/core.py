@@ -36,8 +36,11 @@ class RunSpec:
     "identity" (linear output) or e.g. "sigmoid". patience: early stopping on the validation accuracy
     (``tpnb.train.train``; the data needs a "validation_set"), None for a fixed number of epochs.
     probe_directions: the probe also measures the rule's raw optimiser direction (diagnostics.raw_directions).
+    keep_weights: the record keeps the trained weights (small networks a chapter draws, e.g. a decision
+    boundary; ``StudyResults.network``).
     data: the loader's options, plus "validation": n (the last n training samples replace the test split:
-    tuning) or "validation_set": n (they become a validation split beside the test split)."""
+    tuning) or "validation_set": n (they become a validation split beside the test split; with
+    "validation_seed": s, a random n of them)."""
     key: str
     data: dict
     sizes: tuple
@@ -53,6 +56,7 @@ class RunSpec:
     output_activation: str = "identity"
     patience: int | None = None
     probe_directions: bool = False
+    keep_weights: bool = False
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -104,9 +108,10 @@ def _dataset(data_json: str):
     options = json.loads(data_json)
     n_val = options.pop("validation", None)     # hold out the last n_val training samples as the test split
     n_val_set = options.pop("validation_set", None)   # ... as a validation split beside the test split
+    val_seed = options.pop("validation_seed", None)   # ... drawn at random with this seed
     data = load_data(**options)
     data = data.validation_split(n_val) if n_val else data
-    return data.with_validation(n_val_set) if n_val_set else data
+    return data.with_validation(n_val_set, val_seed) if n_val_set else data
 
 
 def dataset_for(spec: RunSpec):
@@ -152,6 +157,8 @@ def execute(spec: RunSpec, progress: bool = False, checkpoint: Path | None = Non
                     checkpoint=None if checkpoint is None else save)
     record = {"spec": spec.to_dict(), "history": history.to_dict(),
               "wall_time": elapsed + time.perf_counter() - start, "tpnb_version": __version__}
+    if spec.keep_weights:
+        record["weights"] = [w.tolist() for w in net.weights]
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     if probe is not None:
@@ -181,8 +188,9 @@ def write_atomic(path: Path, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, separators=(",", ":"))
+        text = json.dumps(payload, separators=(",", ":"))   # one shot: the C encoder (json.dump streams
+        with os.fdopen(fd, "w") as fh:                      # through the pure-Python one, ~10x slower)
+            fh.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -64,6 +64,8 @@ def settings_hash(spec, study_version: int) -> str:
         payload["patience"] = spec.patience
     if spec.probe_directions:
         payload["probe_directions"] = True
+    if spec.keep_weights:
+        payload["keep_weights"] = True
     payload.update(study_version=study_version, execution=EXECUTION_VERSION,
                    rule_version=getattr(RULES.get(spec.rule), "version", 1), divergence=DIVERGENCE_FACTOR)
     return _digest(payload)

@@ -71,6 +71,12 @@ def layer_scales(sizes, tau: float) -> list:
     return [tau ** (depth - l) for l in range(1, depth + 1)]
 
 
+def effective_learning_rates(sizes, tau: float, eta: float) -> list:
+    """What GTP with T = 1, step tau and learning rate eta amounts to (chapter 7): backprop (SGD on the MSE
+    of the sigmoid output) with layer l's learning rate eta tau^(L - l), l = 1..L."""
+    return [eta * s for s in layer_scales(sizes, tau)]
+
+
 def table_specs(quick: bool) -> list:
     specs = []
     rows = dict(list(TABLE.items())[:2]) if quick else TABLE        # the small rows first: three seeds each

@@ -220,6 +220,16 @@ class StudyResults:
     def spec(self, key: str) -> RunSpec:
         return next(s for s in self.specs if s.key == key)
 
+    def network(self, key: str):
+        """The trained network of a run that kept its weights (RunSpec.keep_weights); ValueError otherwise."""
+        record = self.records[key]
+        if "weights" not in record:
+            raise ValueError(f"run {key!r} of {self.study.name!r} kept no weights (RunSpec.keep_weights)")
+        net = self.spec(key).make_network()
+        for w, stored in zip(net.weights, record["weights"]):
+            w[...] = stored
+        return net
+
     def items(self):
         """(spec, History) for every run of the study, in the study's order."""
         return [(s, self[s.key]) for s in self.specs]
@@ -257,10 +267,24 @@ def checkpoint_dir() -> Path:
     return results_dir() / "checkpoints"
 
 
+@lru_cache(maxsize=1)
+def checkpoint_code() -> str:
+    """Digest of the source of the modules whose objects a checkpoint pickles (network, rules, optimisers,
+    probes, training loop, data): a checkpoint written by other code is not resumed but started afresh."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("*.py"), *root.glob("rules/*.py"), *root.glob("data/*.py")])
+    return freshness._digest([[str(f.relative_to(root)), f.read_text()] for f in files])
+
+
+def signing_key(spec: RunSpec) -> str:
+    """What decides a run's signing without loading its data: its canary settings and its data options."""
+    return freshness._digest([freshness.canary_config(spec, task=""), spec.data])
+
+
 def signing(spec: RunSpec) -> tuple:
     """What signs a run: ((data id, data summary), (canary id, canary config, canary signature)). The runner
-    computes it once per distinct data and canary in its own process and sends it with the run, so that no
-    worker repeats a canary another one (or the runner) already ran."""
+    has each distinct canary run once (as a task of its own, on a worker) and sends the signature with the
+    run, so that no worker repeats a canary another one already ran."""
     return current_data(spec), current_canary(spec)
 
 
@@ -269,8 +293,10 @@ def train_signed(spec: RunSpec, study_version: int, signed_by: tuple | None = No
     and data-summary table entries. ``signed_by``: ``signing(spec)`` computed by the caller (else here)."""
     from .core import execute
     (data_id, summary), (canary_id, config, signature) = signing(spec) if signed_by is None else signed_by
-    # an interrupted run resumes from its checkpoint only if nothing that decides its numbers changed
-    state = freshness._digest([freshness.settings_hash(spec, study_version), signature.to_dict(), data_id])
+    # an interrupted run resumes from its checkpoint only if nothing that decides its numbers changed, and
+    # only with the code that pickled it (its objects' layout)
+    state = freshness._digest([freshness.settings_hash(spec, study_version), signature.to_dict(), data_id,
+                               checkpoint_code()])
     record = execute(spec, checkpoint=checkpoint_dir() / f"{state}.pkl")
     record.update(settings=freshness.settings_hash(spec, study_version), canary=canary_id, data_id=data_id)
     return {"record": record, "canaries": {canary_id: {"config": config, "signature": signature.to_dict()}},

@@ -5,7 +5,8 @@ Runs are independent, so they are sent to the executor as soon as their study ca
 it depends on is complete and fresh), taking the ready studies in turn so that each starts early; each finished run is written to its results file at once, in this
 process only (atomically), so an interrupted run loses only the runs still in flight and the next call
 resumes. Local workers use one BLAS thread each: with two cores, two workers keep both busy, and every
-committed run is computed with the same thread count.
+committed run is computed with the same thread count. Each distinct canary (tpnb.studies.freshness) is a task
+of its own, run once on a worker before the runs that need it, which get its signature with them.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from tqdm import tqdm
 
 from .core import get_study
-from .results import ResultsFileError, StaleResultsError, StudyResults, signing, train_signed
+from .results import ResultsFileError, StaleResultsError, StudyResults, signing, signing_key, train_signed
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -105,6 +106,23 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
     bar = tqdm(total=0, desc="runs", disable=not progress, unit="run")
     with executor_for(workers, scheduler) as pool:
         waiting, open_studies, futures = list(order), {}, {}
+        # with workers, each distinct signing (a canary and a data summary: results.signing) is a task of its
+        # own, run once on a worker; the runs that need it are submitted with it when it is done. This
+        # process loads no data: runs with the same canary settings and data share a signing.
+        signings, canary_futures, needing = {}, {}, {}
+
+        def submit_run(name, version, spec):
+            if pool is None:
+                futures[_Deferred(spec, version)] = (name, spec)
+                return
+            key = signing_key(spec)
+            if key in signings:
+                futures[pool.submit(train_signed, spec, version, signings[key])] = (name, spec)
+                return
+            if key not in needing:
+                needing[key] = []
+                canary_futures[pool.submit(signing, spec)] = key
+            needing[key].append((name, version, spec))
 
         def submit_ready():
             batches = []
@@ -129,19 +147,38 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
             # round robin over the ready studies: each starts (and keeps its previous results shown) early
             for name, version, spec in (item for group in itertools.zip_longest(*batches) for item in group
                                         if item is not None):
-                if pool is None:
-                    futures[_Deferred(spec, version)] = (name, spec)
-                else:       # each distinct canary and data summary is computed once, here (lru caches)
-                    futures[pool.submit(train_signed, spec, version, signing(spec))] = (name, spec)
+                submit_run(name, version, spec)
+
+        def canary_done(future):
+            key = canary_futures.pop(future)
+            try:
+                signings[key] = future.result()
+            except Exception as err:                  # noqa: BLE001 - its runs are reported, the others go on
+                for name, _, spec in needing.pop(key):
+                    report.failed.append((name, spec.key, f"canary: {type(err).__name__}: {err}"))
+                    finished(name)
+                return
+            for name, version, spec in needing.pop(key):
+                submit_run(name, version, spec)
+
+        def finished(name):
+            bar.update(1)
+            open_studies[name][1] -= 1
+            if open_studies[name][1] == 0:
+                del open_studies[name]
+                submit_ready()
 
         submit_ready()
         try:
-            while futures:
+            while futures or canary_futures:
                 if pool is None:
                     done = [next(iter(futures))]
                 else:
-                    done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+                    done, _ = cf.wait(list(futures) + list(canary_futures), return_when=cf.FIRST_COMPLETED)
                 for future in done:
+                    if future in canary_futures:
+                        canary_done(future)
+                        continue
                     name, spec = futures.pop(future)
                     bar.set_postfix_str(f"{name}: {spec.key}"[:60])
                     try:
@@ -151,13 +188,9 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                     else:
                         open_studies[name][0].store(spec, record)
                         report.trained[name] += 1
-                    bar.update(1)
-                    open_studies[name][1] -= 1
-                    if open_studies[name][1] == 0:
-                        del open_studies[name]
-                        submit_ready()
+                    finished(name)
         except BaseException:
-            for future in futures:
+            for future in list(futures) + list(canary_futures):
                 if pool is not None:
                     future.cancel()
             raise

@@ -1,0 +1,66 @@
+"""Tests for tpnb.studies.protocols: the seeds' protocol tables from stored runs."""
+import math
+
+import numpy as np
+import pytest
+
+from tpnb.studies.core import RunSpec
+from tpnb.studies.protocols import (best_validation_rows, final_accuracy_rows, seed_stats, trajectory_gap)
+from tpnb.train import History
+
+
+class FakeResults:
+    """The two things the tables read of a StudyResults: select(**labels) and records[key]."""
+
+    def __init__(self, runs):
+        self.runs = runs                      # [(spec, history, probes)]
+        self.records = {spec.key: {"probes": probes} for spec, _, probes in runs}
+
+    def select(self, **labels):
+        return [(s, h) for s, h, _ in self.runs if all(s.labels.get(k) == v for k, v in labels.items())]
+
+
+def spec(key, **labels):
+    return RunSpec(key=key, data={}, sizes=(2, 2), activation="relu", rule="backprop", epochs=4, labels=labels)
+
+
+def history(val, test, stopped=None, diverged=None):
+    return History(metrics={"val_acc": val, "test_acc": test}, epoch_time=[0.0] + [2.0] * (len(val) - 1),
+                   stopped_epoch=stopped, diverged_epoch=diverged)
+
+
+def test_seed_stats_count_the_diverged_runs_apart():
+    stats = seed_stats([0.8, 0.9, math.nan])
+    assert stats["mean"] == pytest.approx(0.85) and stats["std"] == pytest.approx(0.05)
+    assert stats["n"] == 2 and stats["diverged"] == 1
+
+
+def test_best_validation_rows_report_the_test_accuracy_at_the_best_validation_epoch():
+    probes = [{"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0}] * 3 + [{"raw_angle_bp_1": 10.0, "raw_angle_bp_2": 30.0}]
+    runs = [(spec("a0", method="a", seed=0), history([0.1, 0.5, 0.7, 0.6], [0.1, 0.4, 0.65, 0.7], stopped=3), probes),
+            (spec("a1", method="a", seed=1), history([0.1, 0.6, 0.5, 0.8], [0.1, 0.5, 0.5, 0.75]), probes),
+            (spec("b0", method="b", seed=0), history([0.1, 0.2], [0.1, math.nan], diverged=1), [])]
+    rows = best_validation_rows(FakeResults(runs), ["a", "b", "missing"])
+    assert [r["method"] for r in rows] == ["a", "b"]
+    a, b = rows
+    assert a["acc"]["mean"] == pytest.approx((0.65 + 0.75) / 2) and a["best_epoch"] == pytest.approx(2.5)
+    assert a["stopped_early"] == 1 and a["epochs"] == [3, 3] and a["seconds_per_epoch"] == 2.0
+    assert a["raw_angle_bp"] == pytest.approx((70.0 + 20.0) / 2)     # layer mean at epochs 2 and 3
+    assert math.isnan(a["raw_angle_gnt"])
+    assert b["acc"]["diverged"] == 1 and math.isnan(b["acc"]["mean"])
+
+
+def test_final_accuracy_rows_group_seeds_by_network():
+    labels = dict(role="table", published=0.87, tau=100.0, eta=0.01, steps=1)
+    runs = [(spec(f"n{s}", network="784-100-10", seed=s, **labels), history([0.0] * 3, [0.1, 0.8, 0.84 + s / 100]), [])
+            for s in range(3)]
+    runs.append((spec("other", network="784-100-10", seed=0, **dict(labels, role="init")), history([0.0], [0.5]), []))
+    (row,) = final_accuracy_rows(FakeResults(runs), role="table")
+    assert row["network"] == "784-100-10" and row["published"] == 0.87 and row["acc"]["n"] == 3
+    assert row["acc"]["mean"] == pytest.approx(0.85)
+
+
+def test_trajectory_gap_is_the_largest_relative_difference():
+    a, b = History(metrics={"train_mse": [1.0, 0.5, 0.25]}), History(metrics={"train_mse": [1.0, 0.5, 0.2]})
+    assert trajectory_gap(a, b) == pytest.approx(0.25)
+    assert trajectory_gap(b, b) == 0.0

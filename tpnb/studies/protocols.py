@@ -1,0 +1,79 @@
+"""What chapter 11 reports from the seeds' protocols (``dtp_protocol``, ``gtp_table``, ``gtp_steps_final``):
+per method, the test accuracy as each paper reports it, mean and std over seeds, beside the published score.
+
+- Seed 002: the test accuracy at the epoch of best validation accuracy (``History.at_best``).
+- Seed 003: the test accuracy after the last epoch (its Table 2 gives one score per network).
+- GTP with T = 1 against backprop with per-layer learning rates: how far apart their trajectories are.
+Rows are dicts of plain numbers; tpnb.tables renders them.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .report import final_value, median_epoch_time
+
+
+def seed_stats(values) -> dict:
+    """mean, std (population, as the papers' ±) and n of the finite values; diverged: how many were not."""
+    values = np.asarray(list(values), dtype=float)
+    finite = values[np.isfinite(values)]
+    return {"mean": float(finite.mean()) if len(finite) else math.nan,
+            "std": float(finite.std()) if len(finite) else math.nan,
+            "n": int(len(finite)), "diverged": int(len(values) - len(finite))}
+
+
+def best_validation_rows(results, methods) -> list:
+    """Seed 002's protocol, one row per method of ``methods`` (labels "method") that has runs: test accuracy
+    at the best-validation epoch over seeds (``acc``: seed_stats), that epoch's mean, the epochs trained, how
+    many runs early stopping ended, median seconds per epoch, and the raw-direction angles (degrees) to the
+    BP gradient and the GNT update at the best epoch, averaged over layers and seeds (NaN where not probed)."""
+    rows = []
+    for method in methods:
+        runs = results.select(method=method)
+        if not runs:
+            continue
+        probes = [results.records[spec.key].get("probes", []) for spec, _ in runs]
+        angles = {}
+        for name in ("raw_angle_bp", "raw_angle_gnt"):
+            at_best = [_layer_mean(records, name, history.best_epoch())
+                       for records, (_, history) in zip(probes, runs)]
+            angles[name] = float(np.nanmean(at_best)) if np.isfinite(at_best).any() else math.nan
+        rows.append({"method": method,
+                     "acc": seed_stats(math.nan if h.diverged else h.at_best() for _, h in runs),
+                     "best_epoch": float(np.mean([h.best_epoch() for _, h in runs])),
+                     "epochs": [h.epochs for _, h in runs],
+                     "stopped_early": sum(h.stopped_epoch is not None for _, h in runs),
+                     "seconds_per_epoch": float(np.median([median_epoch_time(h) for _, h in runs])),
+                     **angles})
+    return rows
+
+
+def _layer_mean(records: list, quantity: str, epoch: int) -> float:
+    """Mean over layers of ``quantity``_<l> in the probe record of ``epoch`` (NaN when absent)."""
+    if epoch >= len(records):
+        return math.nan
+    values = [v for k, v in records[epoch].items() if k.rsplit("_", 1)[0] == quantity]
+    return float(np.mean(values)) if values else math.nan
+
+
+def final_accuracy_rows(results, **labels) -> list:
+    """Seed 003's protocol: one row per network among the runs matching ``labels`` (e.g. role="table"),
+    in the order they appear: the published score and the test accuracy after the last epoch over seeds."""
+    rows = {}
+    for spec, history in results.select(**labels):
+        row = rows.setdefault(spec.labels["network"], {"network": spec.labels["network"],
+                                                       "published": spec.labels["published"], "values": [],
+                                                       "tau": spec.labels["tau"], "eta": spec.labels["eta"],
+                                                       "steps": spec.labels["steps"], "epochs": spec.epochs})
+        row["values"].append(final_value(history, "test_acc"))
+    return [{**{k: v for k, v in row.items() if k != "values"}, "acc": seed_stats(row["values"])}
+            for row in rows.values()]
+
+
+def trajectory_gap(first, second, metric: str = "train_mse") -> float:
+    """max over epochs of |a - b| / |b| between two Histories' ``metric`` (the epochs both have)."""
+    a, b = np.asarray(first.metrics[metric], dtype=float), np.asarray(second.metrics[metric], dtype=float)
+    n = min(len(a), len(b))
+    return float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n])))
