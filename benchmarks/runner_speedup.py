@@ -9,7 +9,6 @@ benchmarks/results/runner_speedup.json (atomically).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from tpnb.studies.core import write_atomic
 
 STUDIES = ("atlas_map", "atlas_variants", "random_tp_teacher", "teacher_tuning", "teacher_final")
 RESULTS = Path(__file__).resolve().parent / "results" / "runner_speedup.json"
@@ -51,11 +52,7 @@ def main(argv=None) -> int:
           f"{max(ratios):.2f})")
     payload = {"studies": args.studies, "pairs": pairs, "speedups": ratios, "median_speedup": float(np.median(ratios)),
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count()}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=args.output.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=1)
-    os.replace(tmp, args.output)
+    write_atomic(args.output, payload)
     return 0
 
 

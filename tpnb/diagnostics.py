@@ -57,13 +57,19 @@ def update_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = 
     with np.errstate(all="ignore"):
         trial_rule.step(trial_net, x, y)
     change = [new - old for new, old in zip(trial_net.weights, net.weights)]
-    fp, loss = net.forward(x), get_loss(loss)
-    f_out = net.output_activation
-    grads = backward(net, fp, output_gradient(loss, fp.output, y, f_out))   # dL/dW of the batch-mean loss
-    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y, f_out))
-    gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
+    grads, gnt = reference_gradients(net, x, y, loss, gnt_beta)
     return {**angle_diagnostics(change, [-g for g in grads], "angle_bp"),
             **angle_diagnostics(change, [-n for n in gnt], "angle_gnt")}
+
+
+def reference_gradients(net: MLP, x: np.ndarray, y: np.ndarray, loss: str = "mse", gnt_beta: float = 0.1) -> tuple:
+    """(dL/dW of the batch-mean ``loss``, the local-loss gradients of undamped Gauss-Newton targets with the
+    output target u - gnt_beta dl/du) on (x, y): the two references the angles are measured against."""
+    fp, loss = net.forward(x), get_loss(loss)
+    f_out = net.output_activation
+    grads = backward(net, fp, output_gradient(loss, fp.output, y, f_out))
+    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y, f_out))
+    return grads, local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
 
 
 def raw_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = "mse", gnt_beta: float = 0.1) -> dict:
@@ -76,11 +82,7 @@ def raw_directions(net: MLP, rule, x: np.ndarray, y: np.ndarray, loss: str = "ms
         return {}
     with np.errstate(all="ignore"):
         raw = copy.deepcopy(rule).directions(net, x, y).grads
-    fp, loss = net.forward(x), get_loss(loss)
-    f_out = net.output_activation
-    grads = backward(net, fp, output_gradient(loss, fp.output, y, f_out))
-    u_target = output_target("gradient", gnt_beta, fp.output, y, output_error(loss, fp.output, y, f_out))
-    gnt = local_gradients(net, fp, gnt_targets(net, fp, u_target), u_target)
+    grads, gnt = reference_gradients(net, x, y, loss, gnt_beta)
     return {**angle_diagnostics(raw, grads, "raw_angle_bp"), **angle_diagnostics(raw, gnt, "raw_angle_gnt")}
 
 

@@ -371,7 +371,7 @@ def reference_feedback_gradients(rule, net, fp, rng):
             g_noisy, g_size = g(i, up, size)
             r, r_size = g_noisy - noisy[i], g_size + np.abs(noisy[i])
             gr, feats = grad(i, up, r)
-            scale, loss_scale = 1.0, 1.0
+            scale = 1.0
             grad_size = abs_matmul((np.abs(r) + r_size).T, np.abs(feats))
         else:
             if rule.parameterization == "layerwise":                   # down the difference-corrected path

@@ -691,6 +691,11 @@ def test_deterministic(options):
     (dict(output_target="logits_xyz"), "output_target"),
     (dict(beta=0.0), "beta"),
     (dict(beta=-1.0), "beta"),
+    (dict(hidden_target="sticky_xyz"), "hidden_target"),
+    (dict(hidden_target="threshold", threshold=-0.1), "threshold"),
+    (dict(hidden_target="threshold", threshold=float("nan")), "threshold"),
+    (dict(hidden_target="mask", threshold=0.2), "applies only to hidden_target='threshold'"),
+    (dict(threshold=0.2), "applies only to hidden_target='threshold'"),
 ])
 def test_invalid_options_raise_naming_the_parameter(kwargs, name):
     with pytest.raises(ValueError, match=name):

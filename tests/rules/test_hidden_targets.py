@@ -136,20 +136,6 @@ def test_count_switches_records_what_the_targets_ask():
             assert 0.0 <= diagnostics[f"switch_off_{l}"] <= np.mean(fp.us[l - 1] > 0)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(hidden_target="sticky_xyz"), "hidden_target"),
-    (dict(hidden_target="threshold", threshold=-0.1), "threshold"),
-    (dict(hidden_target="threshold", threshold=float("nan")), "threshold"),
-    (dict(hidden_target="mask", threshold=0.2), "applies only to hidden_target='threshold'"),
-    (dict(threshold=0.2), "applies only to hidden_target='threshold'"),
-])
-def test_invalid_hidden_target_options_raise(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        ExactTP(**kwargs)
-    with pytest.raises(ValueError, match=message):
-        make_rule("exact_tp", **kwargs)
-
-
 def test_count_switches_must_be_a_flag():
     with pytest.raises(TypeError, match="count_switches"):
         ExactTP(count_switches="yes")

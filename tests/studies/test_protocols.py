@@ -1,11 +1,11 @@
 """Tests for tpnb.studies.protocols: the seeds' protocol tables from stored runs."""
 import math
 
-import numpy as np
 import pytest
 
 from tpnb.studies.core import RunSpec
-from tpnb.studies.protocols import (best_validation_rows, final_accuracy_rows, seed_stats, trajectory_gap)
+from tpnb.studies.protocols import best_validation_rows, final_accuracy_rows, trajectory_gap
+from tpnb.studies.report import seed_stats
 from tpnb.train import History
 
 

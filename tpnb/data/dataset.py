@@ -77,11 +77,14 @@ class Dataset:
         return Dataset(self.name, self.x_train[:n_train], self.y_train[:n_train],
                        self.x_test[:n_test], self.y_test[:n_test], self.task)
 
-    def validation_split(self, n_val: int) -> "Dataset":
-        """Hold out the last n_val training samples as the 'test' split (for tuning, never the test set)."""
+    def _check_n_val(self, n_val) -> None:
         checks.integer("n_val", n_val)
         if not 0 < n_val < len(self.x_train):
             raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
+
+    def validation_split(self, n_val: int) -> "Dataset":
+        """Hold out the last n_val training samples as the 'test' split (for tuning, never the test set)."""
+        self._check_n_val(n_val)
         return Dataset(f"{self.name}-validation", self.x_train[:-n_val], self.y_train[:-n_val],
                        self.x_train[-n_val:], self.y_train[-n_val:], self.task)
 
@@ -89,9 +92,7 @@ class Dataset:
         """Hold out n_val training samples as the validation split (the test split is kept): the last n_val,
         or with ``seed`` a random n_val of them (seed 002's random 55 000 / 5 000 split); the others keep
         their order."""
-        checks.integer("n_val", n_val)
-        if not 0 < n_val < len(self.x_train):
-            raise ValueError(f"n_val must be in (0, {len(self.x_train)}), got {n_val}")
+        self._check_n_val(n_val)
         n = len(self.x_train)
         if seed is None:
             held = np.arange(n - n_val, n)

@@ -33,20 +33,21 @@ def check_output_target(mode: str, beta: float, allowed=LOSS_FREE) -> tuple:
     return options.choice("output_target", mode, allowed), options.positive("beta", beta)
 
 
+def _linear(f_out: Activation | None) -> bool:
+    return f_out is None or isinstance(f_out, Identity)
+
+
 def output_error(loss, u: np.ndarray, y: np.ndarray, f_out: Activation | None = None) -> np.ndarray:
     """Per-sample output error e = dl/du_L, (B, n_L), of the loss on f_out(u_L) (f_out None: u_L)."""
-    if f_out is None or isinstance(f_out, Identity):
-        return len(u) * loss.gradient(u, y)
-    o = f_out(u)
-    return len(u) * loss.gradient(o, y) * f_out.derivative_from(u, o)    # dl/do * f_out'(u_L)
+    return len(u) * output_gradient(loss, u, y, f_out)
 
 
 def output_gradient(loss, u: np.ndarray, y: np.ndarray, f_out: Activation | None = None) -> np.ndarray:
     """dL/du_L of the batch-mean loss on f_out(u_L), (B, n_L) (= output_error / B)."""
-    if f_out is None or isinstance(f_out, Identity):
+    if _linear(f_out):
         return loss.gradient(u, y)
     o = f_out(u)
-    return loss.gradient(o, y) * f_out.derivative_from(u, o)
+    return loss.gradient(o, y) * f_out.derivative_from(u, o)             # dL/do * f_out'(u_L)
 
 
 def output_target(mode: str, beta: float, u: np.ndarray, y: np.ndarray, error: np.ndarray | None = None,
@@ -56,7 +57,7 @@ def output_target(mode: str, beta: float, u: np.ndarray, y: np.ndarray, error: n
     prediction o = f_out(u_L) and return u'_L = f_out^{-1}(o')."""
     if mode == "gradient":
         return u - beta * error                      # u_L - beta dl/du_L
-    linear = f_out is None or isinstance(f_out, Identity)
+    linear = _linear(f_out)
     o = u if linear else f_out(u)
     if mode == "label":
         o_target = y

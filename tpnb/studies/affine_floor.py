@@ -22,9 +22,8 @@ import math
 
 from . import atlas
 from .atlas import ADAM, DEFAULTS, PROBLEMS as ATLAS_PROBLEMS
-from .core import RunSpec, dataset_for, study
+from .core import RunSpec, study
 from .report import final_value
-from ..baselines import least_squares
 from ..floor import final_floor_ratio
 
 PROBLEMS = {
@@ -160,6 +159,7 @@ def measures(results, floor_metrics: dict | None = None) -> dict:
         out.setdefault((problem, spec.labels["variant"]), []).append(
             run_measures(history, results.probes(spec.key), floor_metrics[problem], PROBLEMS[problem]["task"]))
     return out
+
 
 # decision boundaries (chapter 13): backprop, the seed's rule and each intervention on two 2-D problems; the
 # runs keep their trained weights, which the chapter draws

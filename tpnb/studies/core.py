@@ -58,6 +58,10 @@ class RunSpec:
     probe_directions: bool = False
     keep_weights: bool = False
 
+    def __post_init__(self):
+        if not isinstance(self.activation, str):        # one per hidden layer, as a tuple (JSON gives a list)
+            object.__setattr__(self, "activation", tuple(self.activation))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["sizes"] = list(self.sizes)
@@ -170,29 +174,26 @@ def results_path(name: str, quick: bool | None = None) -> Path:
     return results_dir(quick) / f"{name}.json"
 
 
-def write_pickle_atomic(path: Path, payload) -> None:
-    """Pickle ``payload`` to a temporary file beside ``path`` and rename it into place."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place (readable by all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_atomic(path: Path, payload: dict) -> None:
-    """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        text = json.dumps(payload, separators=(",", ":"))   # one shot: the C encoder (json.dump streams
-        with os.fdopen(fd, "w") as fh:                      # through the pure-Python one, ~10x slower)
-            fh.write(text)
+            fh.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def write_pickle_atomic(path: Path, payload) -> None:
+    """Pickle ``payload`` into ``path`` atomically."""
+    write_bytes_atomic(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_atomic(path: Path, payload: dict) -> None:
+    """Write ``payload`` as JSON into ``path`` atomically (json.dumps: one shot through the C encoder;
+    json.dump would stream through the pure-Python one, ~10x slower)."""
+    write_bytes_atomic(path, json.dumps(payload, separators=(",", ":")).encode())

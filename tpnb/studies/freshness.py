@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -50,6 +50,9 @@ def _digest(payload) -> str:
 
 SETTINGS = ("data", "sizes", "activation", "rule", "rule_options", "epochs", "batch_size", "seed", "init",
             "probe")
+# settings added to RunSpec after results were committed: hashed only where they differ from their default,
+# so that the runs from before them keep their fingerprints
+LATER_SETTINGS = ("output_activation", "patience", "probe_directions", "keep_weights")
 
 
 def settings_hash(spec, study_version: int) -> str:
@@ -58,14 +61,9 @@ def settings_hash(spec, study_version: int) -> str:
     from ..train import DIVERGENCE_FACTOR
     payload = {name: getattr(spec, name) for name in SETTINGS}
     payload["sizes"] = list(payload["sizes"])
-    if spec.output_activation != "identity":         # settings only where they are not the default
-        payload["output_activation"] = spec.output_activation
-    if spec.patience is not None:
-        payload["patience"] = spec.patience
-    if spec.probe_directions:
-        payload["probe_directions"] = True
-    if spec.keep_weights:
-        payload["keep_weights"] = True
+    defaults = {f.name: f.default for f in fields(spec)}
+    payload.update({name: getattr(spec, name) for name in LATER_SETTINGS      # only where not the default
+                    if getattr(spec, name) != defaults[name]})
     payload.update(study_version=study_version, execution=EXECUTION_VERSION,
                    rule_version=getattr(RULES.get(spec.rule), "version", 1), divergence=DIVERGENCE_FACTOR)
     return _digest(payload)
@@ -182,10 +180,7 @@ def run_canary(config: dict) -> Signature:
     from .core import make_probe, RunSpec
     data = _canary_data(config["task"])
     sizes = (CANARY_INPUTS,) + (CANARY_HIDDEN,) * (config["depth"] - 1) + (CANARY_OUTPUTS,)
-    activation = config["activation"]
-    spec = RunSpec(key="canary", data={}, sizes=sizes,
-                   activation=activation if isinstance(activation, str) else tuple(activation),
-                   rule=config["rule"], rule_options=config["rule_options"], epochs=CANARY_EPOCHS,
+    spec = RunSpec(key="canary", data={}, sizes=sizes, activation=config["activation"], rule=config["rule"], rule_options=config["rule_options"], epochs=CANARY_EPOCHS,
                    batch_size=config["batch_size"], seed=config["seed"], init=config["init"],
                    probe=config["probe"], output_activation=config.get("output_activation", "identity"),
                    probe_directions=config.get("probe_directions", False))

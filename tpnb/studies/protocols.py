@@ -12,16 +12,7 @@ import math
 
 import numpy as np
 
-from .report import final_value, median_epoch_time
-
-
-def seed_stats(values) -> dict:
-    """mean, std (population, as the papers' ±) and n of the finite values; diverged: how many were not."""
-    values = np.asarray(list(values), dtype=float)
-    finite = values[np.isfinite(values)]
-    return {"mean": float(finite.mean()) if len(finite) else math.nan,
-            "std": float(finite.std()) if len(finite) else math.nan,
-            "n": int(len(finite)), "diverged": int(len(values) - len(finite))}
+from .report import final_value, median_epoch_time, seed_stats
 
 
 def best_validation_rows(results, methods) -> list:

@@ -42,14 +42,20 @@ def summary(results, metric: str, by=("network", "method")) -> list:
     arch and method: the two parts of the group's key)."""
     rows = []
     for (arch, method), runs in group(results, by).items():
-        values = np.array([final_value(h, metric) for _, h in runs])
-        finite = values[np.isfinite(values)]
-        rows.append({"arch": arch, "method": method, "runs": len(runs),
-                     "diverged": int(np.sum(~np.isfinite(values))),
-                     "mean": float(finite.mean()) if finite.size else math.nan,
-                     "std": float(finite.std()) if finite.size else math.nan,
+        stats = seed_stats(final_value(h, metric) for _, h in runs)
+        rows.append({"arch": arch, "method": method, "runs": len(runs), "diverged": stats["diverged"],
+                     "mean": stats["mean"], "std": stats["std"],
                      "epoch_time": float(np.median([median_epoch_time(h) for _, h in runs]))})
     return rows
+
+
+def seed_stats(values) -> dict:
+    """mean, std (population, as the papers' ±) and n of the finite values; diverged: how many were not."""
+    values = np.asarray(list(values), dtype=float)
+    finite = values[np.isfinite(values)]
+    return {"mean": float(finite.mean()) if finite.size else math.nan,
+            "std": float(finite.std()) if finite.size else math.nan,
+            "n": int(finite.size), "diverged": int(values.size - finite.size)}
 
 
 def grid(results, arch: str, batch_size: int, metric: str, rows=("alpha",), cols=("eta",)) -> tuple:

@@ -99,9 +99,7 @@ class Verdict:
 
 
 def spec_from_dict(d: dict) -> RunSpec:
-    activation = d["activation"]
-    return RunSpec(**{**d, "sizes": tuple(d["sizes"]),
-                      "activation": activation if isinstance(activation, str) else tuple(activation)})
+    return RunSpec(**{**d, "sizes": tuple(d["sizes"])})
 
 
 class StudyResults:
@@ -295,10 +293,10 @@ def train_signed(spec: RunSpec, study_version: int, signed_by: tuple | None = No
     (data_id, summary), (canary_id, config, signature) = signing(spec) if signed_by is None else signed_by
     # an interrupted run resumes from its checkpoint only if nothing that decides its numbers changed, and
     # only with the code that pickled it (its objects' layout)
-    state = freshness._digest([freshness.settings_hash(spec, study_version), signature.to_dict(), data_id,
-                               checkpoint_code()])
+    settings = freshness.settings_hash(spec, study_version)
+    state = freshness._digest([settings, signature.to_dict(), data_id, checkpoint_code()])
     record = execute(spec, checkpoint=checkpoint_dir() / f"{state}.pkl")
-    record.update(settings=freshness.settings_hash(spec, study_version), canary=canary_id, data_id=data_id)
+    record.update(settings=settings, canary=canary_id, data_id=data_id)
     return {"record": record, "canaries": {canary_id: {"config": config, "signature": signature.to_dict()}},
             "data": {data_id: summary.to_dict()}}
 

@@ -109,7 +109,7 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
         # with workers, each distinct signing (a canary and a data summary: results.signing) is a task of its
         # own, run once on a worker; the runs that need it are submitted with it when it is done. This
         # process loads no data: runs with the same canary settings and data share a signing.
-        signings, canary_futures, needing = {}, {}, {}
+        signings, signing_futures, needing = {}, {}, {}
 
         def submit_run(name, version, spec):
             if pool is None:
@@ -121,7 +121,7 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                 return
             if key not in needing:
                 needing[key] = []
-                canary_futures[pool.submit(signing, spec)] = key
+                signing_futures[pool.submit(signing, spec)] = key
             needing[key].append((name, version, spec))
 
         def submit_ready():
@@ -149,13 +149,13 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                                         if item is not None):
                 submit_run(name, version, spec)
 
-        def canary_done(future):
-            key = canary_futures.pop(future)
+        def signing_done(future):
+            key = signing_futures.pop(future)
             try:
                 signings[key] = future.result()
             except Exception as err:                  # noqa: BLE001 - its runs are reported, the others go on
                 for name, _, spec in needing.pop(key):
-                    report.failed.append((name, spec.key, f"canary: {type(err).__name__}: {err}"))
+                    report.failed.append((name, spec.key, f"signing: {type(err).__name__}: {err}"))
                     finished(name)
                 return
             for name, version, spec in needing.pop(key):
@@ -170,14 +170,14 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
 
         submit_ready()
         try:
-            while futures or canary_futures:
+            while futures or signing_futures:
                 if pool is None:
                     done = [next(iter(futures))]
                 else:
-                    done, _ = cf.wait(list(futures) + list(canary_futures), return_when=cf.FIRST_COMPLETED)
+                    done, _ = cf.wait(list(futures) + list(signing_futures), return_when=cf.FIRST_COMPLETED)
                 for future in done:
-                    if future in canary_futures:
-                        canary_done(future)
+                    if future in signing_futures:
+                        signing_done(future)
                         continue
                     name, spec = futures.pop(future)
                     bar.set_postfix_str(f"{name}: {spec.key}"[:60])
@@ -190,7 +190,7 @@ def run_studies(names, *, quick: bool | None = None, workers: int = 0, scheduler
                         report.trained[name] += 1
                     finished(name)
         except BaseException:
-            for future in list(futures) + list(canary_futures):
+            for future in list(futures) + list(signing_futures):
                 if pool is not None:
                     future.cancel()
             raise
