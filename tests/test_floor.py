@@ -6,7 +6,7 @@ import pytest
 
 from tpnb.baselines import least_squares
 from tpnb.data import load
-from tpnb.floor import final_floor_ratio, floor_ratio, seed_band
+from tpnb.floor import final_floor_ratio, floor_ratio, hidden_features, readout_metrics, seed_band
 from tpnb.network import MLP
 from tpnb.train import History, train
 from tpnb.rules import ExactTP
@@ -49,3 +49,27 @@ def test_seed_band_pads_diverged_curves_with_nan():
 def test_seed_band_refuses_bad_curves(curves):
     with pytest.raises(ValueError, match="1-D curves"):
         seed_band(curves)
+
+
+def test_readout_of_hidden_features_refits_only_the_output_layer():
+    """For a network whose output layer is already the least-squares fit of its hidden features, the readout
+    reproduces its metrics; and a readout is never worse on the training MSE than the network itself."""
+    data = load("teacher_student", n_train=300, n_test=100, n_inputs=5, hidden=(8,), n_outputs=2, noise=0.1,
+                seed=2)
+    net = MLP([5, 16, 16, 2], "relu", seed=3)
+    readout = readout_metrics(net, data)
+    own = train(net, ExactTP(), data, epochs=0, batch_size=8).metrics
+    assert readout["train_mse"] <= own["train_mse"][0]
+    features = hidden_features(net, data.x_train)
+    solution, *_ = np.linalg.lstsq(features, data.y_train, rcond=None)
+    net.weights[-1] = solution.T
+    refit = train(net, ExactTP(), data, epochs=0, batch_size=8).metrics
+    # the same least-squares problem solved twice: equal up to rounding amplified by its conditioning
+    tolerance = 1e-9 * np.linalg.cond(features)
+    assert abs(refit["train_mse"][0] - readout["train_mse"]) <= tolerance * readout["train_mse"]
+    assert abs(refit["test_mse"][0] - readout["test_mse"]) <= tolerance * readout["test_mse"]
+
+
+def test_hidden_features_need_a_hidden_layer():
+    with pytest.raises(ValueError, match="hidden layer"):
+        hidden_features(MLP([3, 2], "identity"), np.zeros((1, 3)))

@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 
+from .baselines import least_squares_readout
+
 
 def floor_ratio(history, floor: dict, metric: str = "train_mse") -> np.ndarray:
     """history.metrics[metric] / floor[metric] per epoch, (epochs + 1,); floor: metrics of
@@ -34,3 +36,18 @@ def seed_band(curves) -> tuple:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)          # all-NaN epochs: NaN, as documented
         return np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
+
+
+def hidden_features(net, x: np.ndarray) -> np.ndarray:
+    """The last hidden layer's activations of ``net`` on x, with the bias column: x_L (batch, n_{L-1} + 1)."""
+    if net.depth < 2:
+        raise ValueError(f"hidden_features needs a network with a hidden layer, got {net!r}")
+    return net.forward(x).xs[-1]
+
+
+def readout_metrics(net, data) -> dict:
+    """Metrics of the best affine readout of ``net``'s last hidden layer: the output layer replaced by the
+    least-squares fit of the training targets to x_L (the training set's), keyed like History.metrics
+    ("train_mse", "test_acc", ...). It measures the features the hidden layers hold, whatever the output
+    layer learnt; for an untrained network, those of random ReLU features."""
+    return least_squares_readout(hidden_features(net, data.x_train), hidden_features(net, data.x_test), data)

@@ -801,3 +801,10 @@ def test_float32_option_stays_float32_and_exact_to_float32_precision(options):
     batch_x = rng.normal(size=(8, D_IN)).astype(np.float32)
     rule.step(net, batch_x, rng.normal(size=(8, N_OUT)).astype(np.float32))
     assert all(w.dtype == np.float32 for w in net.weights)
+
+
+@pytest.mark.parametrize("options", [dict(input_rule="pinv"), dict(weight_rule="joint")])
+def test_the_neuron_by_neuron_reference_refuses_the_joint_solves(options):
+    net = MLP([3, 4, 2], "relu", seed=0)
+    with pytest.raises(ValueError, match=list(options)[0]):
+        per_sample_weights(ExactTP(**options), net, np.ones(3), np.ones(2))

@@ -228,8 +228,14 @@ class ExactTP:
 def per_sample_weights(rule: ExactTP, net: MLP, x: np.ndarray, y: np.ndarray) -> list:
     """Reference implementation for one sample, written neuron by neuron as in the seed.
 
-    x (d_in,), y (n_out,). Returns theta' = [W'_1, ..., W'_L]. Slow; used by the tests.
+    x (d_in,), y (n_out,). Returns theta' = [W'_1, ..., W'_L]. Slow; used by the tests. The seed's averaging
+    only: a rule with input_rule="pinv" or weight_rule="joint" raises (ExactTP.mean_update on a batch of one
+    sample gives their theta' - theta).
     """
+    for name in ("input_rule", "weight_rule"):
+        if getattr(rule, name) != "mean":
+            raise ValueError(f"per_sample_weights follows the seed's neuron-by-neuron rule: {name} must be "
+                             f"'mean', got {getattr(rule, name)!r}")
     fp = net.forward(x[None, :])
     u_target = rule.output_targets(fp.output, y[None, :], net.output_activation)[0]
     new_weights = [None] * net.depth

@@ -45,8 +45,10 @@ def gtp_initialize(net: MLP, *, seed: int = 0, corrected: bool = False) -> MLP:
     return net
 
 
-def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau: float, steps: int) -> np.ndarray:
-    """Target of hidden layer i: ``steps`` Euler steps of dy/dt = -dC_{i+1}/dy from y = h, (B, n_i)."""
+def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau: float, steps: int,
+                 u_upper: np.ndarray | None = None) -> np.ndarray:
+    """Target of hidden layer i: ``steps`` Euler steps of dy/dt = -dC_{i+1}/dy from y = h, (B, n_i).
+    u_upper: the forward pass's u_{i+1} = W_{i+1} [h; 1], if known: the first step's z, not recomputed."""
     w = net.weights[i + 1]
     wx, bias = w[:, :-1], w[:, -1]
     is_output = i + 1 == net.depth - 1
@@ -54,21 +56,41 @@ def euler_target(net: MLP, i: int, h: np.ndarray, upper_target: np.ndarray, tau:
     # y and buffers of every step's (B, n_{i+1}) and (B, n_i) values, written in place (the same operations;
     # in the dtype the step's values have, e.g. float64 for float64 targets of a float32 network)
     dtype = np.result_type(h, wx, upper_target)
+    if f is None:
+        return _linear_output_target(wx, bias, h.astype(dtype), upper_target, tau, steps, u_upper)
     y = h.astype(dtype)
-    z = np.empty((len(h), wx.shape[0]), dtype=dtype)
-    fz, r, dy = np.empty_like(z), np.empty_like(z), np.empty_like(y)
-    for _ in range(steps):
-        np.matmul(y, wx.T, out=z)
-        z += bias                                                    # z = W_{i+1} [y; 1]
-        if f is None:
-            np.subtract(upper_target, z, out=r)                      # linear output: f = identity
+    buffer = np.empty((len(h), wx.shape[0]), dtype=dtype)
+    fz, r, dy = np.empty_like(buffer), np.empty_like(buffer), np.empty_like(y)
+    for step in range(steps):
+        if step == 0 and u_upper is not None and u_upper.dtype == dtype:
+            z = u_upper                                              # y = h: z = u_{i+1} (read only)
         else:
-            f.write(z, fz)
-            np.subtract(upper_target, fz, out=r)
-            r *= f.derivative_from(z, fz)                            # (y^_{i+1} - f(z)) f'(z)
+            z = np.matmul(y, wx.T, out=buffer)
+            z += bias                                                # z = W_{i+1} [y; 1]
+        f.write(z, fz)
+        np.subtract(upper_target, fz, out=r)
+        r *= f.derivative_from(z, fz)                                # (y^_{i+1} - f(z)) f'(z)
         np.matmul(r, wx, out=dy)
         dy *= tau
         y += dy                                                      # y <- y + tau W^T r
+    return y
+
+
+def _linear_output_target(wx: np.ndarray, bias: np.ndarray, y: np.ndarray, upper_target: np.ndarray, tau: float,
+                          steps: int, u_upper: np.ndarray | None) -> np.ndarray:
+    """euler_target below a linear output layer, y (B, n_i) the start h (a copy, updated in place). There the
+    residual r = y^_L - W [y; 1] of every step follows from the last one in output space,
+        r_{k+1} = r_k - tau r_k (W W^T),   y_T = y_0 + tau (r_0 + ... + r_{T-1}) W,
+    so the T steps cost one (n_L, n_L) product each instead of two through the hidden layer."""
+    z = u_upper if u_upper is not None and u_upper.dtype == y.dtype else y @ wx.T + bias     # W [y_0; 1]
+    r = np.subtract(upper_target, z)                                 # r_0
+    total = r.copy()
+    if steps > 1:
+        gram = wx @ wx.T                                             # W W^T, (n_L, n_L)
+        for _ in range(steps - 1):
+            r -= tau * (r @ gram)                                    # r_{k+1}
+            total += r
+    y += tau * (total @ wx)                                          # y_T
     return y
 
 
@@ -114,14 +136,15 @@ class GTP(DirectionRule):
         targets = [None] * (net.depth - 1)
         upper, hidden = u_target, hidden_activations(fp)
         for i in range(net.depth - 2, -1, -1):
-            targets[i] = euler_target(net, i, hidden[i], upper, self.tau, self.steps)
+            targets[i] = euler_target(net, i, hidden[i], upper, self.tau, self.steps, fp.us[i + 1])
             upper = targets[i]
         return targets, u_target
 
     def directions(self, net: MLP, x: np.ndarray, y: np.ndarray) -> Directions:
         """Local-loss gradients for the Euler targets (fed to the optimiser)."""
         fp = net.forward(x)
-        e = output_error(self.loss, fp.output, y, net.output_activation)
+        # e = dl/du_L: for the angle diagnostics (the targets compute it when they need it)
+        e = output_error(self.loss, fp.output, y, net.output_activation) if self.angles else None
         targets, u_target = self.targets(net, fp, y, e)
         grads = local_gradients(net, fp, targets, u_target, prediction_target=not net.linear_output)
         return Directions(grads, targets, fp, e)

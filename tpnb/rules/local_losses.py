@@ -32,19 +32,16 @@ def local_gradients(net: MLP, fp: ForwardPass, hidden_targets: list, u_target: n
     batch = fp.output.shape[0]
     grads = []
     for i, h in enumerate(hidden_activations(fp)):
-        delta = np.subtract(hidden_targets[i], h)
-        np.negative(delta, out=delta)
+        delta = np.subtract(h, hidden_targets[i])                    # -(h'_i - h_i), exactly
         delta *= net.activations[i].derivative_from(fp.us[i], h)     # -(h'_i - h_i) f'(u_i)
         grads.append(_mean_outer(delta, fp.xs[i], batch))
     if prediction_target:
         f_out = net.output_activation
         o = f_out(fp.output)
-        delta = np.subtract(u_target, o)
-        np.negative(delta, out=delta)
+        delta = np.subtract(o, u_target)                             # -(o' - o)
         delta *= f_out.derivative_from(fp.output, o)                 # -(o' - o) f_out'(u_L)
     else:
-        delta = np.subtract(u_target, fp.output)
-        np.negative(delta, out=delta)                                # -(u'_L - u_L)
+        delta = np.subtract(fp.output, u_target)                     # -(u'_L - u_L)
     grads.append(_mean_outer(delta, fp.xs[-1], batch))
     return grads
 

@@ -22,7 +22,11 @@ SMALLEST_NORM = 1e-12
 
 def target_step(target: np.ndarray, h: np.ndarray) -> float:
     """mean_b |h'_b - h_b| / |h_b| for one layer; target and h (B, n)."""
-    return float(np.mean(np.linalg.norm(target - h, axis=1) / np.maximum(np.linalg.norm(h, axis=1), SMALLEST_NORM)))
+    step = target - h
+    moved = np.sqrt(np.einsum("bn,bn->b", step, step))              # |h'_b - h_b| per row
+    norm = np.sqrt(np.einsum("bn,bn->b", h, h))                     # |h_b|
+    relative = moved / np.maximum(norm, SMALLEST_NORM)
+    return float(relative.sum() / len(relative))                     # the mean over the batch
 
 
 def target_steps(targets: list, hidden: list) -> dict:

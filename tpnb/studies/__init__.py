@@ -9,6 +9,8 @@ from . import side_by_side  # noqa: F401  (registers the chapter-11 studies)
 from . import gtp_protocol  # noqa: F401  (registers chapter 11's seed-003 protocol studies)
 from . import dtp_protocol  # noqa: F401  (registers chapter 11's seed-002 protocol study)
 from . import affine_floor  # noqa: F401  (registers the chapter-13 causal test of the affine floor)
+from . import interpretability  # noqa: F401  (registers the chapter-14 study of what theta' shows)
+from . import floor_variants  # noqa: F401  (registers the chapter-13 variants on full Fashion-MNIST)
 
 __all__ = ["STUDIES", "ResultsFileError", "RunSpec", "StaleResultsError", "Study", "StudyResults", "execute",
            "fresh_results", "get_study", "load", "run_studies", "study"]
