@@ -114,12 +114,14 @@ def dtp_shapes(sizes, batch: int, reconstruction: str = "layerwise", angles: boo
                feedback_epoch: bool = False, **_) -> list:
     """DTP (layer-wise feedback g_i = tanh(Q_i [h_{i+1}; 1]); one feedback update per step).
 
-    reconstruction "layerwise" (DTP): per hidden layer the noisy h_i sent one layer up, g_i of it (its
-    pre-activation kept for the tanh derivative) and the Q gradient. "drl" (DTPDRL): the stacked noisy
-    forwards to the output; per hidden layer j (top down) g_j of the clean h_{j+1}, g_j of the stacked
-    difference-corrected paths of layers 0..j (rows (j + 1) x batch) and two Q gradients.
-    Then the targets (two g_i per hidden layer) and the local-loss gradients (+ backprop's for angles).
-    feedback_epoch: add one step of the feedback-only epoch (forward and the feedback part again)."""
+    The clean g_i(h_{i+1}), one per hidden layer, computed once and shared by the targets and the first
+    feedback update (tpnb.rules.dtp.Clean). reconstruction "layerwise" (DTP): per hidden layer the noisy h_i
+    sent one layer up, g_i of it (its pre-activation kept for the tanh derivative) and the Q gradient. "drl"
+    (DTPDRL): the stacked noisy forwards to the output; per hidden layer j (top down) g_j of the stacked
+    difference-corrected paths of layers 0..j (rows (j + 1) x batch) and two Q gradients (at the noisy and
+    at the clean input). Then the targets (one more g_i per hidden layer, of h'_{i+1}) and the local-loss
+    gradients (+ backprop's for angles). feedback_epoch: add one step of the feedback-only epoch (forward,
+    the clean g_i for DRL, and the feedback part again)."""
     hidden = list(range(len(sizes) - 2))                               # hidden layer i: n_i = sizes[i + 1]
 
     def g(i, rows=batch):                                              # g_i: [a; 1] @ Q_i.T
@@ -134,37 +136,53 @@ def dtp_shapes(sizes, batch: int, reconstruction: str = "layerwise", angles: boo
     else:
         feedback = _drl_stacked(sizes, batch)
         for j in reversed(hidden):
-            feedback += [g(j), g(j, (j + 1) * batch), q_grad(j), q_grad(j)]
-    shapes = forward_shapes(sizes, batch) + feedback + [g(i) for i in hidden for _ in range(2)]
+            feedback += [g(j, (j + 1) * batch), q_grad(j), q_grad(j)]
+    clean = [g(i) for i in hidden]
+    shapes = forward_shapes(sizes, batch) + clean + [g(i) for i in hidden] + feedback
     shapes += gradient_shapes(sizes, batch)
     if angles:
         shapes += gradient_shapes(sizes, batch) + backward_shapes(sizes, batch)
-    return shapes + (forward_shapes(sizes, batch) + feedback if feedback_epoch else [])
+    epoch = forward_shapes(sizes, batch) + (clean if reconstruction == "drl" else []) + feedback
+    return shapes + (epoch if feedback_epoch else [])
 
 
 def ddtp_shapes(sizes, batch: int, parameterization: str = "direct_linear", rhl_width: int = 1024,
                 angles: bool = True, feedback_epoch: bool = False, **_) -> list:
     """DDTP (direct feedback from the output, DRL, one feedback update per step).
 
-    g_i(u) = F(u) @ Q_i.T with the features F(u) = [u; 1] (direct_linear) or [tanh(u @ R.T + b); 1]
-    (direct_rhl: the random layer R once per distinct output: the clean u_L, the stacked noisy outputs,
-    the target u'_L). Per step: forward; the stacked noisy forwards; per hidden layer the residual
-    (F(u~_i) - F(u_L)) @ Q_i.T and the Q gradient r.T @ (F(u~_i) - F(u_L)); the targets, one
-    (F(u'_L) - F(u_L)) @ Q_i.T per hidden layer; the local-loss gradients (+ backprop's for the angles).
-    feedback_epoch: add one step of the feedback-only epoch (forward and the feedback part again)."""
+    direct_linear: g_i(u) = F(u) @ Q_i.T with F(u) = [u; 1], linear in the features. Per step: forward; the
+    targets, one (F(u'_L) - F(u_L)) @ Q_i.T per hidden layer; the stacked noisy forwards; per hidden layer
+    the residual (F(u~_i) - F(u_L)) @ Q_i.T and the Q gradient r.T @ (F(u~_i) - F(u_L)); the local-loss
+    gradients (+ backprop's for the angles).
+    direct_rhl (the authors' structure): g_i(u) = tanh(F_i(u) @ Q_i.T), F_i(u) = [tanh(u @ R.T + b); 1] for
+    the hidden layers below the last (width rhl_width + 1) and [u; 1] for the last (width n_L + 1); the
+    random layer R once per distinct output (the clean u_L, the target u'_L, the stacked noisy outputs of
+    the layers below the last). Per step: forward; the clean z_i = F_i(u_L) @ Q_i.T (shared by the targets
+    and the feedback update); the targets' F_i(u'_L) @ Q_i.T; the stacked noisy forwards; per hidden layer
+    F_i(u~_i) @ Q_i.T and two Q gradients (at u~_i and at u_L: the outer tanh's derivative differs); the
+    local-loss gradients. feedback_epoch: add one step of the feedback-only epoch (forward, the clean
+    features and z_i, and the feedback part again)."""
     n_out, hidden = sizes[-1], sizes[1:-1]
     rhl = parameterization == "direct_rhl"
-    width = rhl_width if rhl else n_out
+    widths = [rhl_width if rhl and i < len(hidden) - 1 else n_out for i in range(len(hidden))]
 
     def r_layer(rows):
         return [("rhl u@R.T", rows, n_out, rhl_width)] if rhl else []
 
-    clean = r_layer(batch)                                              # F(u_L)
-    feedback = _drl_stacked(sizes, batch) + r_layer(len(hidden) * batch)
-    for n in hidden:
-        feedback += [("r dF@Q.T", batch, width + 1, n), ("Q grad r.T@dF", n, batch, width + 1)]
-    targets = r_layer(batch) + [("target dF@Q.T", batch, width + 1, n) for n in hidden]
-    step = forward_shapes(sizes, batch) + clean + feedback + targets + gradient_shapes(sizes, batch)
+    if rhl:
+        clean = r_layer(batch) + [("clean z F@Q.T", batch, w + 1, n) for w, n in zip(widths, hidden)]
+        targets = r_layer(batch) + [("target F@Q.T", batch, w + 1, n) for w, n in zip(widths, hidden)]
+        feedback = _drl_stacked(sizes, batch) + r_layer((len(hidden) - 1) * batch)
+        for w, n in zip(widths, hidden):
+            feedback += [("noisy z F@Q.T", batch, w + 1, n), ("Q grad c.T@F~", n, batch, w + 1),
+                         ("Q grad c.T@F", n, batch, w + 1)]
+    else:
+        clean = []
+        targets = [("target dF@Q.T", batch, n_out + 1, n) for n in hidden]
+        feedback = _drl_stacked(sizes, batch)
+        for n in hidden:
+            feedback += [("r dF@Q.T", batch, n_out + 1, n), ("Q grad r.T@dF", n, batch, n_out + 1)]
+    step = forward_shapes(sizes, batch) + clean + targets + feedback + gradient_shapes(sizes, batch)
     if angles:
         step += gradient_shapes(sizes, batch) + backward_shapes(sizes, batch)
     return step + (forward_shapes(sizes, batch) + clean + feedback if feedback_epoch else [])

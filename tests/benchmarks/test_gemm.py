@@ -35,7 +35,7 @@ def test_ddtp_linear_shapes_stack_the_noisy_partial_forwards():
 
 @pytest.mark.parametrize("rule, options, calls", [
     ("dfa", dict(angles=False), 8), ("dfa", dict(angles=True), 13), ("gtp", dict(steps=10, angles=False), 24),
-    ("dtp", dict(angles=False), 37), ("dtpdrl", dict(angles=False), 47), ("ddtp_rhl", dict(angles=False), 35),
+    ("dtp", dict(angles=False), 37), ("dtpdrl", dict(angles=False), 42), ("ddtp_rhl", dict(angles=False), 45),
     ("random_direction_tp", dict(directions=16), 41), ("gnt", dict(angles=False), 326)])
 def test_product_lists_have_the_counted_number_of_products(rule, options, calls):
     """Counts of a real step's BLAS calls (an LD_PRELOAD shim on cblas_*gemm/gemv/syrk), per benchmark net."""
@@ -63,7 +63,8 @@ def test_gemm_bound_sums_the_timed_products_over_the_steps():
     assert bound["bound_seconds"] > 0
 
 
-@pytest.mark.parametrize("rule, step_calls, epoch_calls", [("dtpdrl", 47, 78), ("ddtp_rhl", 35, 58)])
+@pytest.mark.parametrize("rule, step_calls, epoch_calls", [("dtp", 37, 58), ("dtpdrl", 42, 73), ("ddtp_linear", 32, 53),
+                                                             ("ddtp_rhl", 45, 78)])
 def test_a_feedback_epoch_adds_the_forward_and_the_feedback_part(rule, step_calls, epoch_calls):
     """Counted with the shim: a training step, then one step of the feedback-only epoch."""
     sizes, batch = [784] + [256] * 5 + [10], 128
@@ -72,7 +73,12 @@ def test_a_feedback_epoch_adds_the_forward_and_the_feedback_part(rule, step_call
 
 
 def test_ddtp_rhl_computes_the_random_layer_once_per_distinct_output():
-    """The clean output, the stacked noisy outputs and the target: three products with R per step."""
+    """The clean output, the target and the stacked noisy outputs of the layers below the last (the last
+    hidden layer's feedback comes straight from the output): three products with R per step."""
     sizes, batch = [784] + [256] * 5 + [10], 128
-    r_layer = [s for s in rule_shapes("ddtp_rhl", sizes, batch, dict(angles=False)) if s[0] == "rhl u@R.T"]
-    assert [m for _, m, _, _ in r_layer] == [batch, 5 * batch, batch]
+    shapes = rule_shapes("ddtp_rhl", sizes, batch, dict(angles=False))
+    r_layer = [s for s in shapes if s[0] == "rhl u@R.T"]
+    assert [m for _, m, _, _ in r_layer] == [batch, batch, 4 * batch]
+    # Q products: 1025 wide for the 4 layers through the random layer, 11 wide for the last hidden layer
+    q_products = [s for s in shapes if "Q" in s[0]]
+    assert sorted({s[2] if s[0].endswith("Q.T") else s[3] for s in q_products}) == [11, 1025]

@@ -27,7 +27,7 @@ def flat(arrays):
 
 @pytest.mark.parametrize("name, shapes", [
     ("dtp", [(8, 7), (6, 4)]), ("dtpdrl", [(8, 7), (6, 4)]), ("ddtp_linear", [(8, 4), (6, 4)]),
-    ("ddtp_control", [(8, 4), (6, 4)]), ("ddtp_rhl", [(8, 17), (6, 17)])])
+    ("ddtp_control", [(8, 4), (6, 4)]), ("ddtp_rhl", [(8, 17), (6, 4)])])
 def test_feedback_shapes_and_diagnostics(name, shapes):
     net, x, y = problem()
     rule = make_rule(name, rhl_width=16, lr=0.01)
@@ -43,7 +43,8 @@ def test_feedback_shapes_and_diagnostics(name, shapes):
 
 def test_output_target_and_last_layer_update():
     """u'_L = u_L - beta dL/du_L of the batch-mean loss (each sample: u - beta/B e, the authors' step), and
-    the output layer's update is beta times BP's batch-mean gradient, divided by B once more."""
+    the output layer's update, the gradient of mean_b |u'_L - u_L|^2 (the authors' 2 (u - u')), is 2 beta
+    times BP's batch-mean gradient, divided by B once more."""
     for loss in ("mse", "cross_entropy"):
         net, x, y = problem(loss=loss)
         rule = DDTPLinear(beta=0.25, loss=loss)
@@ -53,7 +54,7 @@ def test_output_target_and_last_layer_update():
         bp_last = e.T @ fp.xs[-1] / len(x)
         # -(u' - u)^T x / B with u' = u - step e: u' - u cancels terms |u| + step |e|, then the batch sum
         scale = abs_matmul((np.abs(fp.output) + step * np.abs(e)).T, fp.xs[-1]) / len(x)
-        assert_close_conditioned(grads[-1], step * bp_last, scale, 4.0 * (max(net.sizes) + len(x) + 8))
+        assert_close_conditioned(grads[-1], 2 * step * bp_last, 2 * scale, 4.0 * (max(net.sizes) + len(x) + 8))
 
 
 def test_tp_with_exact_inverses_approximates_gn_targets():
@@ -143,7 +144,9 @@ def test_drl_trains_the_feedback_to_the_pseudo_inverse(cls, options):
 
 
 def test_weight_decay_gives_the_damped_pseudo_inverse():
-    """With weight decay lam the DRL minimum of DDTP-linear on a linear net is J^T (J J^T + lam I)^{-1}."""
+    """With weight decay lam the DRL minimum of DDTP-linear on a linear net is J_i^T (J_i J_i^T + mu_i I)^{-1},
+    mu_i = n_i lam / 2: the loss 1/sigma^2 mean over the B n_i entries of |sigma (Q_i J_i - I) eps|^2 has the
+    expectation |Q_i J_i - I|_F^2 / n_i, whose gradient 2 / n_i (Q_i J_i - I) J_i^T meets lam Q_i."""
     net = MLP([4, 8, 6, 2], "identity", seed=0)
     fp = net.forward(np.random.default_rng(0).normal(size=(256, 4)))
     rule = DDTPLinear(feedback_weight_decay=0.5, feedback_optimizer="adam", feedback_lr=0.01)
@@ -152,7 +155,7 @@ def test_weight_decay_gives_the_damped_pseudo_inverse():
     rule.train_feedback(net, fp, 1000)
     for q, jac in zip(rule.Q, output_jacobians(net, fp)):
         j = jac[0]
-        damped = j.T @ np.linalg.inv(j @ j.T + 0.5 * np.eye(2))
+        damped = j.T @ np.linalg.inv(j @ j.T + len(q) * 0.5 / 2 * np.eye(2))
         assert np.linalg.norm(q[:, :-1] - damped) / np.linalg.norm(damped) < 0.05
         assert np.linalg.norm(q[:, :-1] - np.linalg.pinv(j)) / np.linalg.norm(damped) > 0.1
 
@@ -323,15 +326,26 @@ def test_float32_difference_targets_lose_precision_as_the_output_step_shrinks():
 
 # --------------------------------------------- the fused feedback step against its equations, term by term
 
-def reference_features(rule, a):
-    """F(a): [a; 1] (layer-wise, linear) or [tanh(R a + b); 1] (RHL), written out."""
-    if rule.parameterization == "direct_rhl":
+def through_rhl(rule, i):
+    """Whether layer i's feedback passes DDTP-RHL's random layer (every hidden layer but the last)."""
+    return rule.parameterization == "direct_rhl" and i < len(rule.Q) - 1
+
+
+def reference_features(rule, a, i):
+    """F_i(a): [a; 1] (layer-wise, linear, RHL's last hidden layer) or [tanh(R a + b); 1] (RHL), written out."""
+    if through_rhl(rule, i):
         a = np.tanh(a @ rule.R.T + rule.b)
     return np.hstack([a, np.ones((len(a), 1))])
 
 
+def nonlinear_feedback(rule):
+    """Whether g_i = phi(F_i Q_i^T) applies phi (layer-wise feedback, DDTP-RHL) or is linear (DDTP-linear)."""
+    return rule.parameterization in ("layerwise", "direct_rhl")
+
+
 def reference_feedback_gradients(rule, net, fp, rng):
-    """The reconstruction losses of the module docstring, each term on its own: one noise draw per layer,
+    """The reconstruction losses of the module docstring (the authors' c mean |r_i|^2, c = 1 / max(sigma,
+    0.02)^2 for DTP, 1 / sigma^2 for DRL, 1 for the control), each term on its own: one noise draw per layer,
     each path through the output sent forward and down separately, every g_i evaluated where it appears,
     the DRL gradient as d/dQ_i of <r, g_i(above)> - <r, g_i(clean)> (r held fixed). Returns the gradients,
     the losses and, per gradient entry, the size of the terms whose rounding reaches it."""
@@ -341,17 +355,17 @@ def reference_feedback_gradients(rule, net, fp, rng):
 
     def g(i, a, size):
         """g_i(a) and the size of the terms of each entry (size: that of a's own rounding)."""
-        feats, q = reference_features(rule, a), rule.Q[i]
-        if rule.parameterization == "direct_rhl":                      # through tanh(R a + b), Lip 1
+        feats, q = reference_features(rule, a, i), rule.Q[i]
+        if through_rhl(rule, i):                                       # through tanh(R a + b), Lip 1
             size = abs_matmul(a, np.abs(rule.R.T)) + np.abs(rule.b) + abs_matmul(size, np.abs(rule.R.T))
         z = feats @ q.T
         z_size = abs_matmul(feats, np.abs(q.T)) + lip * abs_matmul(size, np.abs(q[:, :-1].T))
-        return (phi(z) if rule.parameterization == "layerwise" else z), z_size
+        return (phi(z) if nonlinear_feedback(rule) else z), z_size
 
     def grad(i, a, c):
         """d/dQ_i of sum_b <c_b, g_i(a_b)>."""
-        feats = reference_features(rule, a)
-        if rule.parameterization == "layerwise":
+        feats = reference_features(rule, a, i)
+        if nonlinear_feedback(rule):
             c = c * phi.derivative(feats @ rule.Q[i].T)
         return c.T @ feats, feats
 
@@ -371,7 +385,7 @@ def reference_feedback_gradients(rule, net, fp, rng):
             g_noisy, g_size = g(i, up, size)
             r, r_size = g_noisy - noisy[i], g_size + np.abs(noisy[i])
             gr, feats = grad(i, up, r)
-            scale = 1.0
+            scale = 1.0 / max(rule.sigma, 0.02) ** 2 if rule.reconstruction == "layerwise" else 1.0
             grad_size = abs_matmul((np.abs(r) + r_size).T, np.abs(feats))
         else:
             if rule.parameterization == "layerwise":                   # down the difference-corrected path
@@ -388,11 +402,13 @@ def reference_feedback_gradients(rule, net, fp, rng):
             g_above, f_above = grad(i, up, r)
             g_below, f_clean = grad(i, clean, r)
             gr = g_above - g_below
-            scale = rule.sigma ** 2
+            scale = 1.0 / rule.sigma ** 2
             grad_size = abs_matmul((np.abs(r) + r_size).T, np.abs(f_above) + np.abs(f_clean))
-        grads.append(gr / (batch * scale) + rule.feedback_weight_decay * rule.Q[i])
-        losses.append(0.5 * float(np.sum(r * r)) / (batch * scale))
-        scales.append(grad_size / (batch * scale) + rule.feedback_weight_decay * np.abs(rule.Q[i]))
+        # the authors' loss c F.mse_loss: c times the mean of r^2 over the B n_i entries, gradient 2 c / (B n_i) ...
+        entries = batch * r.shape[1]
+        grads.append(2 * scale / entries * gr + rule.feedback_weight_decay * rule.Q[i])
+        losses.append(scale * float(np.sum(r * r)) / entries)
+        scales.append(2 * scale / entries * grad_size + rule.feedback_weight_decay * np.abs(rule.Q[i]))
     return grads, losses, scales
 
 
@@ -416,7 +432,8 @@ def test_feedback_gradients_are_the_equations_term_by_term(name):
 
 @pytest.mark.parametrize("name", ["ddtp_linear", "ddtp_rhl", "ddtp_control"])
 def test_direct_targets_are_the_difference_of_two_feedback_outputs(name):
-    """h'_i = h_i + g_i(u'_L) - g_i(u_L), computed as h_i + (F(u'_L) - F(u_L)) Q_i^T."""
+    """h'_i = h_i + g_i(u'_L) - g_i(u_L), computed as h_i + (F(u'_L) - F(u_L)) Q_i^T (linear feedback) or
+    h_i + phi(F(u'_L) Q_i^T) - phi(F(u_L) Q_i^T) (DDTP-RHL)."""
     net, x, _ = problem((4, 7, 6, 3), batch=8)
     rule = make_rule(name, rhl_width=9)
     rule.init_feedback(net)
@@ -424,7 +441,7 @@ def test_direct_targets_are_the_difference_of_two_feedback_outputs(name):
     u_target = fp.output + 0.3 * np.random.default_rng(4).normal(size=fp.output.shape)
     for i, (t, h) in enumerate(zip(rule.targets(net, fp, u_target), hidden_activations(fp))):
         expected = h + rule.g(net, i, u_target) - rule.g(net, i, fp.output)
-        f_target, f_out = reference_features(rule, u_target), reference_features(rule, fp.output)
+        f_target, f_out = reference_features(rule, u_target, i), reference_features(rule, fp.output, i)
         scale = np.abs(h) + abs_matmul(np.abs(f_target) + np.abs(f_out), np.abs(rule.Q[i].T))
         assert_close_conditioned(t, expected, scale, 4.0 * (rule.Q[i].shape[1] + 4), err_msg=f"layer {i + 1}")
 
@@ -452,3 +469,201 @@ def test_feedback_weights_start_xavier_normal(rule_cls):
     q = rule_cls(seed=3).init_feedback(net)[-1]                       # (256, 10 + 1)
     assert q.shape == (256, 11) and np.all(q[:, -1] == 0)
     assert np.std(q[:, :-1]) == pytest.approx(np.sqrt(2.0 / (10 + 256)), rel=0.06)   # 2560 draws: ~1.4% sd
+
+
+# --------------------------------------------- DDTP-RHL as the authors' code builds it (see tpnb.rules.dtp)
+
+def rhl_problem(width=12, **options):
+    net, x, _ = problem((4, 7, 6, 5, 3), batch=8)
+    rule = DDTPRHL(rhl_width=width, seed=1, **options)
+    rule.init_feedback(net)
+    return net, x, rule
+
+
+def test_ddtp_rhl_last_hidden_layer_takes_direct_feedback_from_the_output():
+    """g_{L-2}(u) = phi(Q_{L-2} [u; 1]): a (n_{L-1}, n_L + 1) matrix, the random layer not on its path (a new
+    R and b leave it unchanged while they change the layers below); with phi = identity it is linear in u."""
+    net, x, rule = rhl_problem()
+    assert [q.shape for q in rule.Q] == [(7, 13), (6, 13), (5, 4)]
+    u = net.forward(x).output
+    before = [rule.g(net, i, u) for i in range(3)]
+    np.testing.assert_allclose(before[-1], np.tanh(np.hstack([u, np.ones((len(u), 1))]) @ rule.Q[-1].T),
+                               rtol=0, atol=4e-16 * 8)
+    rule.R = rule.R[::-1].copy()
+    rule.b = rule.b[::-1].copy() + 0.5
+    np.testing.assert_array_equal(rule.g(net, 2, u), before[-1])
+    assert not np.allclose(rule.g(net, 0, u), before[0])
+    net, x, rule = rhl_problem(feedback_activation="identity")
+    rng = np.random.default_rng(3)
+    u1, u2 = rng.normal(size=(8, 3)), rng.normal(size=(8, 3))
+    q = rule.Q[-1]
+    q[:, -1] = rng.normal(size=len(q))                                  # a bias, so that g(0) != 0
+    lhs = rule.g(net, 2, u1 + u2) + rule.g(net, 2, np.zeros_like(u1))
+    rhs = rule.g(net, 2, u1) + rule.g(net, 2, u2)
+    scale = abs_matmul(np.abs(u1) + np.abs(u2), np.abs(q[:, :-1].T)) + np.abs(q[:, -1])
+    assert_close_conditioned(lhs, rhs, scale, 16.0)
+
+
+def test_ddtp_rhl_feedback_is_bounded_by_its_outer_tanh():
+    """phi = tanh after Q_i (the authors' fb_activation): every g_i(u) lies in (-1, 1) however large u and
+    Q_i are, and is phi(F_i(u) Q_i^T) with F_i(u) = [tanh(R u + b); 1] below the last hidden layer."""
+    net, x, rule = rhl_problem()
+    rule.Q = [50.0 * q for q in rule.Q]
+    u = 1e3 * np.random.default_rng(5).normal(size=(8, 3))
+    for i in range(3):
+        g = rule.g(net, i, u)
+        assert np.all(np.abs(g) <= 1.0)
+        features = reference_features(rule, u, i)
+        expected = np.tanh(features @ rule.Q[i].T)
+        # tanh is 1-Lipschitz: the rounding of z = F Q^T (terms |F| |Q|), and of tanh itself near 1
+        scale = abs_matmul(features, rule.Q[i].T) + 1.0
+        assert_close_conditioned(g, expected, scale, 4.0 * (rule.Q[i].shape[1] + 4), err_msg=f"layer {i + 1}")
+    assert rule.feedback_activation.name == "tanh"
+
+
+def test_ddtp_rhl_random_layer_is_torch_linear_default_uniform():
+    """R (width, n_L) and b (width,) ~ U(-1/sqrt(n_L), 1/sqrt(n_L)) (nn.Linear's default init, fan_in = n_L),
+    not Gaussian: inside the bound, reaching near it, with the uniform's sd bound / sqrt(3)."""
+    net = MLP([30, 256, 256, 10], "tanh", seed=0)
+    rule = DDTPRHL(seed=4)                                               # rhl_width 1024: 10240 weights
+    rule.init_feedback(net)
+    bound = 1.0 / np.sqrt(10)
+    assert rule.R.shape == (1024, 10) and rule.b.shape == (1024,)
+    for values, n in ((rule.R, 10240), (rule.b, 1024)):
+        assert np.all(np.abs(values) <= bound)
+        assert values.max() > bound * (1 - 20 / n) and values.min() < -bound * (1 - 20 / n)
+        # sd of the sample sd of a uniform: about 0.56 / sqrt(n) relative; 6 of them
+        assert np.std(values) == pytest.approx(bound / np.sqrt(3), rel=6 * 0.56 / np.sqrt(n))
+        assert abs(np.mean(values)) < 6 * bound / np.sqrt(3 * n)
+
+
+def test_ddtp_rhl_targets_and_first_feedback_update_share_the_clean_feedback():
+    """The step's clean g_i(u_L) (computed once) equals the one each part would compute on its own: the
+    step moves the forward weights by the directions of the feedback it found and the feedback by the
+    gradient a fresh computation gives."""
+    import copy
+    net, x, _ = problem((4, 7, 6, 5, 3), batch=8)
+    y = np.random.default_rng(6).normal(size=(8, 3))
+    rule = DDTPRHL(beta=0.25, optimizer="sgd", lr=0.1, feedback_optimizer="sgd", feedback_lr=0.5, rhl_width=12,
+                   angles=False, seed=2)
+    rule.init_feedback(net)
+    twin = copy.deepcopy(rule)
+    expected = twin.directions(net, x, y).grads
+    fb_grads, _ = twin.feedback_gradients(net, net.forward(x))
+    before, q_before = [w.copy() for w in net.weights], [q.copy() for q in rule.Q]
+    rule.step(net, x, y)
+    for w, w0, g in zip(net.weights, before, expected):
+        np.testing.assert_allclose(w - w0, -0.1 * g, rtol=1e-12, atol=1e-15 * np.abs(w0).max())
+    for q, q0, g in zip(rule.Q, q_before, fb_grads):
+        np.testing.assert_allclose(q - q0, -0.5 * g, rtol=1e-9, atol=1e-14 * np.abs(q0).max())
+
+
+# --------------------------------------------- the authors' loss scales (see tpnb.rules.dtp's docstring)
+
+def feedback_problem(name, sigma=0.3, **options):
+    """A tiny network and a rule whose feedback carries biases and is far from trained (so every term counts)."""
+    net, x, _ = problem((4, 7, 6, 5, 3), batch=8)
+    rule = make_rule(name, sigma=sigma, seed=2, rhl_width=9, **options)
+    rule.init_feedback(net)
+    rng = np.random.default_rng([2, 7])
+    for q in rule.Q:
+        q += rng.normal(0.0, 0.5, q.shape)
+    return net, net.forward(x), rule
+
+
+def test_reconstruction_loss_factors_are_the_authors():
+    """c of c F.mse_loss: DTP 1 / max(sigma, 0.02)^2 (the floor only in the layer-wise loss), DRL 1 / sigma^2
+    at any sigma, the control 1."""
+    assert DTP(sigma=0.3).loss_factor() == 1 / 0.3 ** 2
+    assert DTP(sigma=0.01).loss_factor() == DTP(sigma=0.02).loss_factor() == 1 / 0.02 ** 2
+    for cls in (DTPDRL, DDTPLinear, DDTPRHL):
+        assert cls(sigma=0.01).loss_factor() == 1 / 0.01 ** 2
+    assert DDTPControl(sigma=0.01).loss_factor() == 1.0
+
+
+@pytest.mark.parametrize("name, sigma", [(name, 0.3) for name in VARIANTS] + [("dtp", 0.01)])
+def test_feedback_gradients_are_the_derivatives_of_the_authors_losses(name, sigma):
+    """Each layer's gradient is d/dQ_i of the plain c mean_{b,k} r_{i,bk}^2 (reference_feedback_gradients's
+    loss, written out, the noise held fixed), by central differences along a random direction D: the
+    scale 2 c / (B n_i) of F.mse_loss's gradient, not tpnb's former 1/2 batch mean (c / B). sigma = 0.01:
+    DTP's noise is 0.01 eps but its factor 1 / 0.02^2. Central differences at step t: truncation O(t^2)
+    relative (about 1e-10 at t = 1e-5 for these O(1) curvatures), rounding about eps L / t (L the loss)."""
+    net, fp, rule = feedback_problem(name, sigma)
+    grads, losses = rule.feedback_gradients(net, fp)
+    expected_losses = reference_feedback_gradients(rule, net, fp, np.random.default_rng([2, 1]))[1]
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-10)
+    rng, t = np.random.default_rng(8), 1e-5
+    for i, grad in enumerate(grads):
+        direction = rng.normal(size=grad.shape)
+        values = []
+        for sign in (1.0, -1.0):
+            q0 = rule.Q[i].copy()
+            rule.Q[i] = q0 + sign * t * direction
+            values.append(reference_feedback_gradients(rule, net, fp, np.random.default_rng([2, 1]))[1][i])
+            rule.Q[i] = q0
+        numeric = (values[0] - values[1]) / (2 * t)
+        assert numeric == pytest.approx(np.sum(grad * direction), rel=1e-6, abs=1e-6 * expected_losses[i]), \
+            f"{name}, layer {i + 1}"
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_forward_gradients_have_the_authors_factor_2(name):
+    """lib/dtp_layers.py compute_forward_gradients: the teaching signal 2 f'(u_l) (h_l - h'_l) (output:
+    2 (u_L - u'_L)), times the layer input [x_l; 1], over B: the gradient of mean_b |h'_l - h_l|^2, written
+    out per layer; and exactly twice the 1/2-loss gradients of local_gradients (x 2 rounds nothing)."""
+    from tpnb.rules.local_losses import local_gradients
+    net, x, y = problem((4, 7, 6, 3), batch=8)
+    rule = make_rule(name, beta=0.5, rhl_width=9, seed=1)
+    grads, targets, fp, e = rule.directions(net, x, y)
+    u_target = rule.output_targets(fp, y, e)
+    for g, half in zip(grads, local_gradients(net, fp, targets, u_target)):
+        np.testing.assert_array_equal(g, 2 * half)
+    for l in range(net.depth):
+        if l < net.depth - 1:
+            h, t = fp.xs[l + 1][:, :-1], targets[l]
+            slope = 1 - np.tanh(fp.us[l]) ** 2
+        else:
+            h, t, slope = fp.output, u_target, 1.0
+        teaching = 2 * slope * (h - t)
+        expected = teaching.T @ fp.xs[l] / len(x)
+        # h - h' cancels terms |h| + |h'|; then one product over the batch
+        scale = abs_matmul((2 * np.abs(slope) * (np.abs(h) + np.abs(t))).T, np.abs(fp.xs[l])) / len(x)
+        assert_close_conditioned(grads[l], expected, scale, 4.0 * (len(x) + 8), err_msg=f"{name}, layer {l + 1}")
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_weight_decay_enters_as_the_authors_optimiser_applies_it(name, optimizer):
+    """torch.optim.Adam / SGD(weight_decay=wd), the authors' feedback optimiser: the gradient fed to the
+    moments (the momentum) is dL/dQ_i + wd Q_i, bias column included (the feedback biases are in its
+    parameter list). Two feedback updates of the rule equal two steps of the optimiser's formulas written
+    out, fed the loss gradient without decay (a twin rule: same initialisation and noise, put at the
+    reference's Q) plus wd Q. DDTP's linear DRL never moves the bias by its loss (it cancels in
+    F(u~) - F(u_L)), so there only the decay moves it."""
+    wd, lr, (b1, b2, eps, momentum) = 0.3, 0.01, (0.9, 0.99, 1e-3, 0.5)
+    options = (dict(feedback_optimizer="adam", feedback_options=dict(beta1=b1, beta2=b2, eps=eps))
+               if optimizer == "adam" else dict(feedback_optimizer="sgd", feedback_options=dict(momentum=momentum)))
+    net, fp, rule = feedback_problem(name, feedback_weight_decay=wd, feedback_lr=lr, **options)
+    _, _, plain = feedback_problem(name, feedback_lr=lr, **options)
+    q = [a.copy() for a in rule.Q]
+    m, v = [np.zeros_like(a) for a in q], [np.zeros_like(a) for a in q]
+    for t in (1, 2):
+        plain.Q = [a.copy() for a in q]
+        loss_grads, _ = plain.feedback_gradients(net, fp)
+        for i, g_loss in enumerate(loss_grads):
+            g = g_loss + wd * q[i]
+            if optimizer == "adam":
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+                q[i] = q[i] - lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m[i] / (np.sqrt(v[i]) + eps)
+            else:
+                m[i] = momentum * m[i] + g
+                q[i] = q[i] - lr * m[i]
+        rule.train_feedback(net, fp, 1)
+        for i, (a, b) in enumerate(zip(rule.Q, q)):
+            # the same operations in the same order; a few roundings of |Q| and of each step (<= lr x 1 for Adam)
+            assert_close_conditioned(a, b, np.abs(b) + lr * t * (1 + np.abs(m[i])), 16.0,
+                                     err_msg=f"{name}, {optimizer}, step {t}, layer {i + 1}")
+        if name == "ddtp_linear":                    # the loss leaves the bias alone: only the decay moves it
+            assert all(np.all(g[:, -1] == 0) for g in loss_grads)
+            assert all(np.all(a[:, -1] != b[:, -1]) for a, b in zip(rule.Q, plain.Q))
