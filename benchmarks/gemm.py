@@ -74,11 +74,18 @@ def dfa_shapes(sizes, batch: int, angles: bool = True, **_) -> list:
 
 
 def gtp_shapes(sizes, batch: int, steps: int = 10, angles: bool = True, **_) -> list:
-    """GTP: forward; per hidden layer i (top down) ``steps`` Euler steps, each z = y @ W_{i+1}[:, :-1].T
-    and r @ W_{i+1}[:, :-1]; the local-loss gradients (+ a backprop backward for the angles)."""
+    """GTP on a network with a linear output (the benchmarks'): forward; below the output (the top hidden
+    layer) W W^T once when steps > 1, r @ (W W^T) for each later step and the summed residuals @ W once
+    (the steps run in output space); per lower hidden layer i ``steps`` Euler steps, each
+    z = y @ W_{i+1}[:, :-1].T (but the first, the forward pass's u_{i+1}) and r @ W_{i+1}[:, :-1]; the
+    local-loss gradients (+ a backprop backward for the angles)."""
     shapes = forward_shapes(sizes, batch)
-    for n_i, n_up in reversed(_layers(sizes)[1:]):
-        shapes += [("euler y@W.T", batch, n_i, n_up), ("euler r@W", batch, n_up, n_i)] * steps
+    (n_top, n_out), *lower = reversed(_layers(sizes)[1:])
+    if steps > 1:
+        shapes += [("euler gram W@W.T", n_out, n_top, n_out)] + [("euler r@G", batch, n_out, n_out)] * (steps - 1)
+    shapes += [("euler (sum r)@W", batch, n_out, n_top)]
+    for n_i, n_up in lower:
+        shapes += [("euler y@W.T", batch, n_i, n_up)] * (steps - 1) + [("euler r@W", batch, n_up, n_i)] * steps
     shapes += gradient_shapes(sizes, batch)
     if angles:
         shapes += gradient_shapes(sizes, batch) + backward_shapes(sizes, batch)

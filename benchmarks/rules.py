@@ -100,6 +100,8 @@ SPECS = [
          baseline="backprop_gtp_b1"),
     Spec("gtp_b1", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=10, lr=0.01, angles=False), 1, samples=6000,
          baseline="backprop_gtp_b1", max_ratio=1.2, note="T=10 Euler steps, tau=0.5"),
+    Spec("gtp_b1_t1", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=1, lr=0.01, angles=False), 1, samples=6000,
+         baseline="backprop_gtp_b1", max_ratio=1.2, note="T=1 Euler step (seed 003's protocol)"),
     Spec("backprop_gtp_b64", GTP_NET, "sigmoid", "backprop", dict(optimizer="sgd", lr=0.1), 64,
          baseline="backprop_gtp_b64"),
     Spec("gtp_b64", GTP_NET, "sigmoid", "gtp", dict(tau=0.5, steps=10, lr=0.01, angles=False), 64,

@@ -34,7 +34,7 @@ def test_ddtp_linear_shapes_stack_the_noisy_partial_forwards():
 
 
 @pytest.mark.parametrize("rule, options, calls", [
-    ("dfa", dict(angles=False), 8), ("dfa", dict(angles=True), 13), ("gtp", dict(steps=10, angles=False), 24),
+    ("dfa", dict(angles=False), 8), ("dfa", dict(angles=True), 13), ("gtp", dict(steps=10, angles=False), 15),
     ("dtp", dict(angles=False), 37), ("dtpdrl", dict(angles=False), 42), ("ddtp_rhl", dict(angles=False), 45),
     ("random_direction_tp", dict(directions=16), 41), ("gnt", dict(angles=False), 326)])
 def test_product_lists_have_the_counted_number_of_products(rule, options, calls):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tpnb.studies import atlas, first_convergence, get_study, random_direction, side_by_side, verdict
+from tpnb.studies import atlas, first_convergence, floor_variants, get_study, random_direction, side_by_side, verdict
 from tpnb.studies.results import StudyResults
 from tpnb.train import History
 
@@ -49,7 +49,7 @@ def fake_tuning(monkeypatch):
         specs = get_study(name).build(bool(quick))
         metric = "test_mse" if name == "teacher_tuning" else "test_acc"
         return FakeResults(specs, lambda s: _history(_score(s), metric=metric))
-    for module in (atlas, first_convergence, side_by_side):
+    for module in (atlas, first_convergence, side_by_side, floor_variants):
         monkeypatch.setattr(module, "fresh_results", fake)
     return fake
 

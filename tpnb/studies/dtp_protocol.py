@@ -9,7 +9,8 @@ accuracy. Here training stops early once PATIENCE epochs in a row bring no bette
 reported epoch is the same as with the full 100 whenever the best epoch is followed by PATIENCE worse ones).
 The DTP family follows the authors' code where it differs from a literal reading of the paper (tpnb.rules.dtp:
 the batch-mean output step beta / B, targets before the batch's feedback update, Xavier-normal direct
-feedback). Every method has 3 seeds; exact TP runs as the seed
+feedback, DDTP-RHL's structure and random layer, and every loss at the authors' scale with weight decay where
+their optimiser adds it). Every method has 3 seeds; exact TP runs as the seed
 states it and as its best variant of chapter 10 (``input_rule="pinv"``), on the same network and protocol.
 
 Every epoch, a probe on 256 training images measures each layer's *raw* update direction (what the rule

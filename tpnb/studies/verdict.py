@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .answer import fashion_mnist
 from .random_direction import RIDGE
 from .results import load
 from .report import final_value, median_epoch_time
@@ -11,6 +12,7 @@ from .report import final_value, median_epoch_time
 # (study, labels selecting the runs, label) of every rule trained on full Fashion-MNIST, network by network
 _COMMON, _DEEP, _SMALL = "784-256-256-10", "784-256x5-10", "784-100-10"
 _SEED_RULE, _SGD_MSE = "exact TP (seed rule)", "backprop, SGD (MSE)"
+FLOOR_VARIANT = "exact TP, pinv + hidden target rule (chapter 13)"
 _VARIANTS = {"pinv": "exact TP, pinv input targets", "joint": "exact TP, joint weights",
              "pinv+joint": "exact TP, pinv + joint", "step": "exact TP, step output targets"}
 _DEEP_METHODS = {"bp_adam": "backprop, Adam (CE)", "dfa": "DFA", "dtp": "DTP", "dtpdrl": "DTPDRL",
@@ -23,6 +25,7 @@ SOURCES = (
     [("fmnist_final", dict(network=_COMMON, method=m), label)
      for m, label in (("bp_sgd", _SGD_MSE), ("bp_adam", "backprop, Adam (MSE)"), ("exact_tp", _SEED_RULE))]
     + [("verdict_final", dict(network=_COMMON, variant=v), label) for v, label in _VARIANTS.items()]
+    + [("floor_variants_final", dict(network=_COMMON, cell="variant"), FLOOR_VARIANT)]
     + [("fmnist_final", dict(network="784-256-10", method=m), label)
        for m, label in (("bp_sgd", _SGD_MSE), ("exact_tp", _SEED_RULE))]
     + [("random_tp_fmnist", dict(network=_COMMON, method="random_direction_tp", factor="least_squares", k=64,
@@ -63,3 +66,9 @@ def rows(quick: bool | None = None) -> list:
                     "std": float(np.nanstd(acc)), "diverged": int(np.sum(~np.isfinite(acc))),
                     "seconds": float(np.median([median_epoch_time(h) for _, h in runs]))})
     return out
+
+
+def affine_accuracy(quick: bool | None = None) -> float:
+    """Test accuracy (fraction) of the least-squares affine classifier on the common network's data (the
+    front page's figure, ``answer.fashion_mnist``)."""
+    return fashion_mnist(quick)["affine"]
