@@ -195,3 +195,37 @@ def test_a_pickled_optimizer_leaves_its_scratch_behind_and_continues_bit_for_bit
         restored.update(twin, g)
     for p, t in zip(params, twin):
         np.testing.assert_array_equal(p, t)
+
+
+@pytest.mark.parametrize("eps", [1e-8, 1e-3, 0.3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_with_eps_corrected_is_pytorchs_formula(eps, dtype):
+    """eps_corrected: p <- p - lr m_hat / (sqrt(v_hat) + eps), eps added after the bias correction, as
+    PyTorch's Adam (written here from its update rule); rounding aside, for a large eps too, where the
+    efficient form of the default differs."""
+    lr, b1, b2 = 0.01, 0.9, 0.99
+    params, grads = params_and_grads(4, steps=5)
+    params = [p.astype(dtype) for p in params]
+    ref = [p.astype(np.float64) for p in params]
+    m, v = [np.zeros_like(p) for p in ref], [np.zeros_like(p) for p in ref]
+    opt, plain = Adam(lr=lr, beta1=b1, beta2=b2, eps=eps, eps_corrected=True), Adam(lr=lr, beta1=b1, beta2=b2, eps=eps)
+    other = [p.copy() for p in params]
+    for t, step_grads in enumerate(grads, start=1):
+        step_grads = [g.astype(dtype) for g in step_grads]
+        opt.update(params, step_grads)
+        plain.update(other, step_grads)
+        for i, g in enumerate(step_grads):
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            ref[i] = ref[i] - lr / (1 - b1 ** t) * m[i] / (np.sqrt(v[i] / (1 - b2 ** t)) + eps)
+    tolerance = 50 * np.finfo(dtype).eps
+    for p, r, o in zip(params, ref, other):
+        assert p.dtype == dtype
+        np.testing.assert_allclose(p, r, rtol=tolerance, atol=tolerance * lr)
+        if eps >= 1e-3:      # the default's eps acts as eps / sqrt(1 - beta2^t): a different step
+            assert np.max(np.abs(o - r)) > 100 * tolerance * lr
+
+
+def test_adam_eps_corrected_must_be_a_flag():
+    with pytest.raises(TypeError, match="eps_corrected"):
+        Adam(eps_corrected="yes")

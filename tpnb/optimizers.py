@@ -62,14 +62,22 @@ class SGD(_Scratch):
 class Adam(_Scratch):
     """Adam (Kingma & Ba 2015) with bias correction:
     m <- beta1 m + (1 - beta1) g,  v <- beta2 v + (1 - beta2) g g,
-    p <- p - step m / (sqrt(v) + eps),  step = lr sqrt(1 - beta2^t) / (1 - beta1^t)."""
+    p <- p - step m / (sqrt(v) + eps_t),  step = lr sqrt(1 - beta2^t) / (1 - beta1^t),
+    with eps_t = eps (the paper's efficient form: eps added to sqrt(v)) or, with ``eps_corrected``,
+    eps_t = eps sqrt(1 - beta2^t): eps added to the bias-corrected sqrt(v / (1 - beta2^t)), as PyTorch's Adam
+    does since version 1.3 (pull request pytorch/pytorch#22628; seed 002's authors used 1.5.0, their
+    environment.yml). The two differ while 1 - beta2^t is far from 1."""
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 eps_corrected: bool = False):
         checks.positive_number("lr", lr)
         checks.number_in("beta1", beta1, 0, 1, include_high=False)
         checks.number_in("beta2", beta2, 0, 1, include_high=False)
         checks.positive_number("eps", eps)
+        if not isinstance(eps_corrected, bool):
+            raise checks.ArgumentTypeError(f"eps_corrected must be True or False, got {eps_corrected!r}")
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.eps_corrected = eps_corrected
         self.m = self.v = None
         self.t = 0
         self._scratch_g = self._scratch_v = self._scratch_m = None
@@ -80,8 +88,9 @@ class Adam(_Scratch):
             self.v = [np.zeros_like(p) for p in params]
         self.t += 1
         step = self.lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        eps = float(self.eps * np.sqrt(1 - self.beta2 ** self.t)) if self.eps_corrected else self.eps   # eps_t
         self._scratch_g = scratch(self._scratch_g, grads, 1 - self.beta1, 1 - self.beta2)   # (1 - beta) g
-        self._scratch_v = scratch(self._scratch_v, self.v, self.eps)                         # sqrt(v) + eps
+        self._scratch_v = scratch(self._scratch_v, self.v, eps)                              # sqrt(v) + eps_t
         self._scratch_m = scratch(self._scratch_m, self.m, step)       # step m (step: a NumPy float64)
         for p, g, m, v, gb, vb, mb in zip(params, grads, self.m, self.v, self._scratch_g, self._scratch_v,
                                           self._scratch_m):
@@ -91,12 +100,13 @@ class Adam(_Scratch):
             np.multiply(g, 1 - self.beta2, out=gb)
             v += np.multiply(gb, g, out=gb)                          # v += (1 - beta2) g g
             np.sqrt(v, out=vb)
-            vb += self.eps                                           # sqrt(v) + eps
+            vb += eps                                                # sqrt(v) + eps_t
             np.multiply(m, step, out=mb)
             p -= np.divide(mb, vb, out=mb)                           # p -= step m / (sqrt(v) + eps)
 
     def __repr__(self):
-        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+        corrected = ", eps_corrected=True" if self.eps_corrected else ""
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps}{corrected})"
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -191,3 +191,12 @@ def test_linear_references_reads_the_problem_label(monkeypatch):
     monkeypatch.setattr(atlas, "dataset_for", lambda spec: seen.append(spec.labels["problem"]))
     assert atlas.linear_references(_map_results()) == {p: {"train_mse": math.pi} for p in atlas.PROBLEMS}
     assert seen == list(atlas.PROBLEMS)
+
+
+def test_seed_002_methods_use_pytorchs_adam():
+    """The authors train every method with PyTorch's Adam: eps after the bias correction, forward and feedback."""
+    for name, (rule, options) in side_by_side.DEEP_METHODS.items():
+        if options.get("optimizer") == "adam":
+            assert options["eps_corrected"] is True, name
+        if options.get("feedback_optimizer") == "adam":
+            assert options["feedback_options"]["eps_corrected"] is True, name

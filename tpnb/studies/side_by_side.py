@@ -34,12 +34,14 @@ PROBE = 256
 
 
 def _adam(lr, beta1, beta2, eps, step=1.0):
-    """Forward Adam options from an authors' config (lr normalised by the target step size)."""
-    return dict(optimizer="adam", lr=lr / step, beta1=beta1, beta2=beta2, eps=eps)
+    """Forward Adam options from an authors' config (lr normalised by the target step size), with eps where
+    PyTorch's Adam adds it (the authors' optimiser: tpnb.optimizers.Adam, eps_corrected)."""
+    return dict(optimizer="adam", lr=lr / step, beta1=beta1, beta2=beta2, eps=eps, eps_corrected=True)
 
 
 def _feedback(lr, beta1, beta2, eps, sigma, weight_decay, pretrain=6, extra=1):
-    return dict(feedback_optimizer="adam", feedback_lr=lr, feedback_options=dict(beta1=beta1, beta2=beta2, eps=eps),
+    return dict(feedback_optimizer="adam", feedback_lr=lr,
+                feedback_options=dict(beta1=beta1, beta2=beta2, eps=eps, eps_corrected=True),
                 sigma=sigma, feedback_weight_decay=weight_decay, pretrain_epochs=pretrain, feedback_epochs=extra)
 
 
