@@ -52,3 +52,9 @@ def test_measures_of_a_run_read_its_last_probe():
     probe = dict(linearity_r2=0.9, active_1=0.6, active_2=0.8, angle_bp_1=80.0)
     measures = fv.run_measures(history, [{}, probe], {"train_mse": 0.25})
     assert measures == dict(test_acc=0.8, loss_ratio=2.0, r2=0.9, active=pytest.approx(0.7), angle_bp_1=80.0)
+
+
+def test_a_tuning_runs_hidden_rule_is_named_from_its_labels():
+    names = [fv.hidden_name(s) for s in fv.tuning_specs(False)]
+    assert [f"{fv.NETWORK}|pinv+{n}|B={s.batch_size}" for n, s in zip(names, fv.tuning_specs(False))] == \
+        [s.key for s in fv.tuning_specs(False)]

@@ -138,4 +138,9 @@ def cell_stats(results, floor: dict | None = None) -> dict:
 def tuning_rows(results) -> list:
     """[(hidden rule name, batch, validation accuracy averaged over the last quarter of the epochs)] of a
     ``floor_variants_tuning`` result, in study order."""
-    return [(s.key.split("|")[1], s.batch_size, held_out(h, "classification")) for s, h in results.items()]
+    return [(f"pinv+{hidden_name(s)}", s.batch_size, held_out(h, "classification")) for s, h in results.items()]
+
+
+def hidden_name(spec) -> str:
+    """The hidden target rule of a tuning run, from its labels: "mask" or "threshold=<t>"."""
+    return "mask" if spec.labels["hidden"] == "mask" else f"threshold={spec.labels['threshold']}"
