@@ -476,3 +476,17 @@ def test_a_seeded_validation_split_is_a_random_one_and_keeps_every_sample_once()
     assert rows == {tuple(r) for r in data.x_train}
     assert not np.array_equal(held.x_val, data.x_train[-12:])
     np.testing.assert_array_equal(held.x_val, data.with_validation(12, seed=4).x_val)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e200, -1e30, 0.0])
+@pytest.mark.parametrize("where", [(0, 0, 0), (1, 2, -1), (2, -1, 3)])
+def test_weights_finite_agrees_with_isfinite(dtype, value, where):
+    """The dot-product test of the training loop says what np.isfinite says, also for finite weights whose
+    squares overflow (1e200 in float64, 1e30 in float32) and for a weight too large for float32 (inf)."""
+    from tpnb.train import weights_finite
+    net = MLP([4, 5, 6, 3], seed=1, dtype=dtype)
+    layer, row, col = where
+    with np.errstate(over="ignore"):
+        net.weights[layer][row, col] = value
+    assert weights_finite(net) == all(np.isfinite(w).all() for w in net.weights)
