@@ -136,18 +136,3 @@ def test_a_study_whose_dependency_is_being_regenerated_shows_its_previous_result
     shown = load("test_chain_b", quick=False)
     assert shown.provisional and shown["best"].metrics["test_mse"] == best
     assert "depends on is being regenerated" in capsys.readouterr().out
-
-
-def test_checkpoints_follow_the_code_a_run_executes_and_no_other():
-    """checkpoint_code digests what training imports (rules, network, data, execute), not a chapter's helpers."""
-    from pathlib import Path
-
-    import tpnb
-    from tpnb.studies.results import training_modules
-    modules = training_modules(Path(tpnb.__file__).parent)
-    for needed in ("network.py", "optimizers.py", "train.py", "diagnostics.py", "rules/gtp.py", "rules/dtp.py",
-                   "rules/hidden_targets.py", "unit_switching.py", "data/fashion_mnist.py", "studies/core.py"):
-        assert needed in modules, needed
-    for helper in ("floor.py", "plotting.py", "tables.py", "quoting.py", "baselines.py", "studies/results.py",
-                   "studies/atlas.py"):
-        assert helper not in modules, helper

@@ -22,7 +22,7 @@ from ..diagnostics import Probe
 from ..data import load as load_data
 from ..network import MLP
 from ..rules import make_rule
-from ..train import train
+from ..train import History, train
 
 
 @dataclass(frozen=True)
@@ -135,26 +135,74 @@ def make_probe(spec: RunSpec, rule, data) -> Probe:
                  loss=spec.rule_options.get("loss", "mse"), directions=spec.probe_directions)
 
 
-def execute(spec: RunSpec, progress: bool = False, checkpoint: Path | None = None) -> dict:
+def object_layout(obj, _seen=None):
+    """What resuming a pickle of ``obj`` relies on: for every tpnb object reachable through attributes, lists,
+    tuples and dict values, its class and its attribute names (nested); other values are left out (an array
+    or a list of floats may fill in later, a record list grows). Two layouts are equal when today's classes
+    would find in a pickled object every attribute they have, and no other."""
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return "(seen)"
+    if isinstance(obj, (list, tuple)):
+        parts = tuple(part for part in (object_layout(v, seen) for v in obj) if part is not None)
+        return parts or None
+    if isinstance(obj, dict):
+        parts = {str(k): part for k, part in ((k, object_layout(v, seen)) for k, v in obj.items()) if part is not None}
+        return parts or None
+    if not type(obj).__module__.startswith("tpnb") or not hasattr(obj, "__dict__"):
+        return None
+    seen.add(id(obj))
+    return (type(obj).__qualname__,
+            {name: object_layout(value, seen) for name, value in sorted(vars(obj).items())})
+
+
+def read_checkpoint(path: Path, behaviour: dict | None, fresh: tuple) -> tuple | None:
+    """(net, rule, probe, history, elapsed) an interrupted run left in ``path``, if today's code can carry it
+    on: the checkpoint was written by code whose canary signature matches ``behaviour`` (the run's signature
+    today: within rounding, as a cached result stays fresh; tpnb.studies.freshness) and its objects have the
+    layout of ``fresh``, the run's (network, rule, probe, History()) as today's code makes them. None
+    otherwise: no file, other behaviour or layout, or a pickle today's classes cannot load. A pure refactor
+    or a speed-up that keeps the canary's numbers keeps every checkpoint."""
+    from .freshness import Signature
+    if not path.exists():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            payload = pickle.load(fh)
+    except Exception:                               # noqa: BLE001 - classes moved or renamed: start afresh
+        return None
+    if not isinstance(payload, dict) or set(payload) != {"state", "behaviour"}:
+        return None
+    if behaviour is not None and (payload["behaviour"] is None or not Signature.from_dict(payload["behaviour"])
+                                  .matches(Signature.from_dict(behaviour))):
+        return None
+    state = payload["state"]
+    if object_layout(state[:4]) != object_layout(fresh):
+        return None
+    return state
+
+
+def execute(spec: RunSpec, progress: bool = False, checkpoint: Path | None = None,
+            behaviour: dict | None = None) -> dict:
     """Train one run and return its JSON-ready record.
 
     checkpoint: a file that holds the run's state (network, rule, probe, history, wall time so far) after
-    its last finished epoch, written atomically after every epoch and removed when the run ends; when it
-    exists at the start, the run resumes from it (bit-identical to an uninterrupted run). The caller names
-    it after everything that decides the run's numbers (tpnb.studies.results.train_signed)."""
+    its last finished epoch, written atomically after every epoch with ``behaviour`` (the run's canary
+    signature, ``Signature.to_dict()``) and removed when the run ends. When it exists at the start and
+    ``read_checkpoint`` accepts it, the run resumes from it (bit-identical to an uninterrupted run under the
+    same code); else it starts afresh and overwrites it. The caller names it after the run's settings,
+    data and canary (tpnb.studies.results.train_signed)."""
     data = dataset_for(spec)
-    resume, elapsed = None, 0.0
-    if checkpoint is not None and checkpoint.exists():
-        with open(checkpoint, "rb") as fh:
-            net, rule, probe, resume, elapsed = pickle.load(fh)
-    else:
-        net = spec.make_network()
-        rule = make_rule(spec.rule, **spec.rule_options)
-        probe = make_probe(spec, rule, data) if spec.probe else None
+    net = spec.make_network()
+    rule = make_rule(spec.rule, **spec.rule_options)
+    probe = make_probe(spec, rule, data) if spec.probe else None
+    restored = None if checkpoint is None else read_checkpoint(checkpoint, behaviour, (net, rule, probe, History()))
+    net, rule, probe, resume, elapsed = (net, rule, probe, None, 0.0) if restored is None else restored
     start = time.perf_counter()
 
     def save(epoch, net, rule, history):
-        write_pickle_atomic(checkpoint, (net, rule, probe, history, elapsed + time.perf_counter() - start))
+        write_pickle_atomic(checkpoint, {"state": (net, rule, probe, history, elapsed + time.perf_counter() - start),
+                                         "behaviour": behaviour})
 
     history = train(net, rule, data, epochs=spec.epochs, batch_size=spec.batch_size,
                     seed=spec.seed, progress=progress, callback=probe, patience=spec.patience, resume=resume,

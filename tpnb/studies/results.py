@@ -14,7 +14,6 @@ outside quick mode.
 """
 from __future__ import annotations
 
-import ast
 
 import json
 from dataclasses import dataclass
@@ -267,57 +266,6 @@ def checkpoint_dir() -> Path:
     return results_dir() / "checkpoints"
 
 
-# the modules a training run executes: what a checkpoint pickles (network, rules, optimisers, probes) and
-# the code that decides its numbers (training loop, losses, data, the study runner's ``execute``);
-# checkpoint_code follows their imports, except into the other study modules (results, reports, studies)
-TRAINING_ROOTS = ("train.py", "diagnostics.py", "rules/__init__.py", "data/__init__.py", "studies/core.py")
-
-
-def _imported(path: Path, root: Path) -> list:
-    """Candidate source files of the tpnb modules ``path`` imports (relative or absolute imports)."""
-    candidates = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.level > 0 or (node.module or "").startswith("tpnb")):
-            if node.level > 0:
-                base = path.parents[node.level - 1]
-                parts = node.module.split(".") if node.module else []
-            else:
-                base, parts = root, node.module.split(".")[1:]
-            names = [parts + [alias.name] for alias in node.names] + ([parts] if parts else [])
-        elif isinstance(node, ast.Import):
-            base = root
-            names = [a.name.split(".")[1:] for a in node.names if a.name.split(".")[0] == "tpnb"]
-        else:
-            continue
-        for name in names:
-            target = base.joinpath(*name)
-            candidates += [target.with_suffix(".py"), target / "__init__.py"]
-    return candidates
-
-
-def training_modules(root: Path) -> list:
-    """The tpnb source files (relative to ``root``, the package) that TRAINING_ROOTS import, directly or
-    through other tpnb modules, the roots included; sorted. Found by reading the import statements."""
-    roots = [root / name for name in TRAINING_ROOTS]
-    seen, todo = set(), list(roots)
-    while todo:
-        path = todo.pop()
-        if path in seen or not path.is_file():
-            continue
-        seen.add(path)
-        todo += [p for p in _imported(path, root) if p in roots or p.parent.name != "studies"]
-    return sorted(str(p.relative_to(root)) for p in seen)
-
-
-@lru_cache(maxsize=1)
-def checkpoint_code() -> str:
-    """Digest of the source of the modules a training run executes (``training_modules``): a checkpoint
-    written by other code is not resumed but started afresh, while editing a module no run executes (a
-    chapter's plotting or table helpers) keeps every checkpoint."""
-    root = Path(__file__).resolve().parents[1]
-    return freshness._digest([[name, (root / name).read_text()] for name in training_modules(root)])
-
-
 def signing_key(spec: RunSpec) -> str:
     """What decides a run's signing without loading its data: its canary settings and its data options."""
     return freshness._digest([freshness.canary_config(spec, task=""), spec.data])
@@ -335,11 +283,11 @@ def train_signed(spec: RunSpec, study_version: int, signed_by: tuple | None = No
     and data-summary table entries. ``signed_by``: ``signing(spec)`` computed by the caller (else here)."""
     from .core import execute
     (data_id, summary), (canary_id, config, signature) = signing(spec) if signed_by is None else signed_by
-    # an interrupted run resumes from its checkpoint only if nothing that decides its numbers changed, and
-    # only with the code that pickled it (its objects' layout)
+    # the checkpoint is named after the run (settings, data, canary); it resumes while the code behaves the
+    # same (core.read_checkpoint: today's canary signature, within rounding, and the objects' layout)
     settings = freshness.settings_hash(spec, study_version)
-    state = freshness._digest([settings, signature.to_dict(), data_id, checkpoint_code()])
-    record = execute(spec, checkpoint=checkpoint_dir() / f"{state}.pkl")
+    name = freshness._digest([settings, data_id, canary_id])
+    record = execute(spec, checkpoint=checkpoint_dir() / f"{name}.pkl", behaviour=signature.to_dict())
     record.update(settings=settings, canary=canary_id, data_id=data_id)
     return {"record": record, "canaries": {canary_id: {"config": config, "signature": signature.to_dict()}},
             "data": {data_id: summary.to_dict()}}
