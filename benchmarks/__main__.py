@@ -137,6 +137,9 @@ def main(argv=None) -> int:
                         help=f"smoke check: 6000-sample subset, {QUICK_PAIRS} pairs, figures scaled to 60k")
     parser.add_argument("--only", default="",
                         help="comma-separated benchmark names (their backprop baselines run too)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="where the step time of backprop and exact TP goes outside their products "
+                             "(benchmarks.breakdown; with --only, those of them), instead of the table")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"results file (default {RESULTS}; with --quick {QUICK_RESULTS.name})")
     args = parser.parse_args(argv)
@@ -147,6 +150,16 @@ def main(argv=None) -> int:
     pairs = args.pairs if args.pairs is not None else (QUICK_PAIRS if args.quick else PAIRS)
     if pairs < 1 or args.block < 1:
         parser.error("--pairs and --block must be >= 1")
+
+    if args.breakdown:
+        from benchmarks.breakdown import PHASES, print_breakdown
+        wanted = [n for n in args.only.split(",") if n] or sorted(PHASES)
+        unknown = [n for n in wanted if n not in PHASES]
+        if unknown:
+            parser.error(f"--breakdown lists phases of {sorted(PHASES)}, not of {unknown}")
+        data = load("fashion_mnist")
+        print_breakdown(wanted, data.subset(6000, 2000) if args.quick else data, rounds=6 if args.quick else 30)
+        return 0
 
     by_name = {s.name: s for s in SPECS}
     wanted = [n for n in args.only.split(",") if n] or list(by_name)

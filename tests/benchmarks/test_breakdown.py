@@ -1,0 +1,46 @@
+"""Tests for benchmarks.breakdown: the phase timers measure the step they wrap and leave nothing behind."""
+import numpy as np
+import pytest
+
+from benchmarks.breakdown import PHASES, breakdown, timed, _resolve
+from benchmarks.rules import Spec
+from tpnb.data.dataset import Dataset
+
+SIZES = [6, 8, 3]
+
+
+def tiny_data(n=96):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n + 32, SIZES[0]))
+    y = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], n + 32)]
+    return Dataset("tiny", x[:n], y[:n], x[n:], y[n:], "classification")
+
+
+@pytest.mark.parametrize("name, rule, options", [
+    ("backprop", "backprop", dict(optimizer="sgd", lr=0.05)),
+    ("exact_tp", "exact_tp", dict(alpha=0.5, diagnostics=False)),
+])
+def test_phases_add_up_to_the_step_and_the_functions_are_restored(name, rule, options):
+    originals = [_resolve(target) for _, target, _ in PHASES[name]]
+    originals = [owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr) for owner, attr in originals]
+    rows = breakdown(Spec(name, SIZES, "relu", rule, options, 16), tiny_data(), rounds=3, block=2)
+    by_phase = {row["phase"]: row for row in rows}
+    assert list(by_phase) == [p for p, _, _ in PHASES[name]] + ["rest", "step"]
+    timed_phases = sum(by_phase[p]["ms"] for p, _, _ in PHASES[name])
+    assert all(by_phase[p]["ms"] > 0 for p, _, _ in PHASES[name])          # every phase runs in every step
+    assert timed_phases <= by_phase["step"]["ms"] * 1.5     # medians of parts: about the median step
+    assert by_phase["step"]["share"] == pytest.approx(1.0)
+    after = [_resolve(target) for _, target, _ in PHASES[name]]
+    after = [owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr) for owner, attr in after]
+    assert all(a is b for a, b in zip(after, originals))
+
+
+def test_timed_restores_the_function_when_the_step_raises():
+    import importlib
+    loop = importlib.import_module("tpnb.train")         # the module (tpnb.train is also the function)
+    original, totals = loop.weights_finite, {"finiteness test": 0.0}
+    with pytest.raises(RuntimeError):
+        with timed([("finiteness test", "tpnb.train:weights_finite", None)], totals):
+            assert loop.weights_finite is not original
+            raise RuntimeError
+    assert loop.weights_finite is original
