@@ -19,11 +19,13 @@ def tiny_data(n=96):
 @pytest.mark.parametrize("name, rule, options", [
     ("backprop", "backprop", dict(optimizer="sgd", lr=0.05)),
     ("exact_tp", "exact_tp", dict(alpha=0.5, diagnostics=False)),
+    ("gtp_b1", "gtp", dict(tau=0.5, steps=3, lr=0.1, angles=False)),
 ])
 def test_phases_add_up_to_the_step_and_the_functions_are_restored(name, rule, options):
     originals = [_resolve(target) for _, target, _ in PHASES[name]]
     originals = [owner.__dict__[attr] if isinstance(owner, type) else getattr(owner, attr) for owner, attr in originals]
-    rows = breakdown(Spec(name, SIZES, "relu", rule, options, 16), tiny_data(), rounds=3, block=2)
+    activation, batch = ("sigmoid", 1) if rule == "gtp" else ("relu", 16)
+    rows = breakdown(Spec(name, SIZES, activation, rule, options, batch), tiny_data(), rounds=3, block=2)
     by_phase = {row["phase"]: row for row in rows}
     assert list(by_phase) == [p for p, _, _ in PHASES[name]] + ["rest", "step"]
     timed_phases = sum(by_phase[p]["ms"] for p, _, _ in PHASES[name])
