@@ -10,7 +10,9 @@ eigendecompositions, noise draws, the optimiser) is outside the bound.
 
 ``Products`` holds preallocated operands (and outputs) for one list and runs it: ``Products.run(steps)``
 is the GEMM-bound of ``steps`` training steps, timed in blocks beside the rule (benchmarks.rules). On the
-same shapes it runs what numpy runs for the rule: gemm, or gemv when one side is a vector.
+same shapes it runs what numpy runs for the rule: gemm, or gemv when one side is a vector; an outer
+product (inner dimension 1, one sample's weight gradient) as the rules compute it, a broadcast multiply
+(tpnb.rules.local_losses.outer_sum: np.matmul would take its slow non-BLAS loop).
 """
 from __future__ import annotations
 
@@ -271,7 +273,10 @@ class Products:
         start = time.perf_counter()
         for _ in range(steps):
             for a, b, out in self.calls:
-                np.matmul(a, b, out=out)
+                if a.shape[-1] == 1:
+                    np.multiply(a, b, out=out)              # an outer product: (m, 1) * (1, n)
+                else:
+                    np.matmul(a, b, out=out)
         return time.perf_counter() - start
 
 

@@ -55,6 +55,14 @@ def test_products_run_the_list_on_preallocated_operands():
     assert macs(products.shapes) == 4 * 5 * 6 + 5 * 3 * 2 * 7
 
 
+def test_outer_products_run_as_the_rules_compute_them():
+    """One sample's weight gradient, (n, 1) @ (1, d): a broadcast multiply (as outer_sum), the same numbers."""
+    products = Products([("grad d.T@x", 7, 1, 5)])
+    products.run(1)
+    a, b, out = products.calls[0]
+    np.testing.assert_array_equal(out, a @ b)
+
+
 def test_gemm_bound_sums_the_timed_products_over_the_steps():
     shapes = [("a", 4, 5, 6), ("b", 3, 2, 7)]
     bound = gemm_bound(shapes, batch=10, n_samples=25, min_seconds=1e-4)
