@@ -12,10 +12,14 @@ per row. The seed does not state T, the number of Euler steps; the authors' publ
 - ``gtp_steps_tuning``: T in {2, 5, 10} x tau on 784-100-10, 3 epochs on 40 000 images scored on the
   other 10 000 of the 50 000 (a validation split; the test set is not used).
 - ``gtp_steps_final``: the best T > 1 of the tuning on 784-100-10 at the full protocol, 3 seeds.
+- ``gtp_steps_control``: what the extra steps add. T = 1 with the step T tau of the tuned setting, 3 seeds:
+  to first order in tau, T Euler steps of tau move a target as far as one step of T tau (each step adds
+  tau times the same gradient at the start), so a gap between the two is the steps' higher-order effect,
+  and no gap says the tuned setting differs from the published one by its step size alone.
 
 Labels: network ("784-100-10", ...), method ("gtp" or "bp_layer_lr"), init ("printed" or "corrected"),
 steps (T), tau, eta, seed, published (the row's published test accuracy, a fraction) and role ("table",
-"init", "equivalence", "steps").
+"init", "equivalence", "steps", "control").
 """
 from __future__ import annotations
 
@@ -124,8 +128,22 @@ def steps_final_specs(quick: bool) -> list:
             for seed in range(1 if quick else n_seeds)]
 
 
+def steps_control_specs(quick: bool) -> list:
+    tuned, _ = best_run(fresh_results("gtp_steps_tuning", quick).items(), "classification")
+    sizes = SMALL_ROWS[0]
+    published, _, eta, epochs, n_seeds = TABLE[sizes]
+    tau = tuned.rule_options["steps"] * tuned.rule_options["tau"]          # one step as long as the T steps
+    return [seed003_run(sizes, rule="gtp", options=gtp_options(tau, eta, 1), epochs=epochs, seed=seed,
+                        init="printed", quick=quick, steps=1, tau=tau, eta=eta, published=published,
+                        role="control")
+            for seed in range(1 if quick else n_seeds)]
+
+
 study("gtp_table", 1, "chapter 11: seed 003's Table 2 (Fashion-MNIST) at its protocol, GTP with T = 1")(table_specs)
 study("gtp_steps_tuning", 1, "chapter 11: GTP with T > 1 Euler steps on 784-100-10 (validation split)")(
     steps_tuning_specs)
 study("gtp_steps_final", 1, "chapter 11: the best T > 1 on 784-100-10 at seed 003's protocol",
       depends=("gtp_steps_tuning",))(steps_final_specs)
+study("gtp_steps_control", 1, "chapter 15: GTP with T = 1 and the tuned T > 1 setting's whole step T tau "
+      "(does the gain come from the steps or from the step size?)", depends=("gtp_steps_tuning",))(steps_control_specs)
+
