@@ -22,33 +22,32 @@ from benchmarks.rules import SPECS, Runner, batch_stream, block_steps
 
 # [(phase, "module:attribute" of the function timed, products its calls make in one step: a function of
 # sizes and batch giving benchmarks.gemm shapes, or None)]
+CHECKS = ("checks", "tpnb.checks:training_batch", None)
+FORWARD = ("forward", "tpnb.network:MLP.forward", gemm.forward_shapes)
+SGD = ("SGD update", "tpnb.optimizers:SGD.update", None)
+FINITE = ("finiteness test", "tpnb.train:weights_finite", None)
 BACKPROP = [
-    ("checks", "tpnb.checks:training_batch", None),
-    ("forward", "tpnb.network:MLP.forward", gemm.forward_shapes),
+    CHECKS, FORWARD,
     ("backward", "tpnb.rules.backprop:backward",
      lambda sizes, batch: gemm.gradient_shapes(sizes, batch) + gemm.backward_shapes(sizes, batch)),
     ("gradient norms", "tpnb.rules.backprop:norms", None),
-    ("SGD update", "tpnb.optimizers:SGD.update", None),
-    ("finiteness test", "tpnb.train:weights_finite", None),
+    SGD, FINITE,
 ]
 EXACT_TP = [
-    ("checks", "tpnb.checks:training_batch", None),
-    ("forward", "tpnb.network:MLP.forward", gemm.forward_shapes),
+    CHECKS, FORWARD,
     ("input targets", "tpnb.rules.exact_tp:ExactTP.input_target",
      lambda sizes, batch: [s for s in gemm.exact_tp_shapes(sizes, batch) if s[0] == "input target coef@W"]),
     ("pre-activation targets", "tpnb.activations:ReLU.target", None),
-    ("finiteness test", "tpnb.train:weights_finite", None),
+    FINITE,
 ]
 GTP = [
-    ("checks", "tpnb.checks:training_batch", None),
-    ("forward", "tpnb.network:MLP.forward", gemm.forward_shapes),
+    CHECKS, FORWARD,
     ("Euler targets", "tpnb.rules.gtp:GTP.targets",
      lambda sizes, batch, steps: [s for s in gemm.gtp_shapes(sizes, batch, steps=steps, angles=False)
                                   if s[0].startswith("euler")]),
     ("local gradients", "tpnb.rules.gtp:local_gradients", gemm.gradient_shapes),
     ("step diagnostics", "tpnb.rules.direction_rule:step_diagnostics", None),
-    ("SGD update", "tpnb.optimizers:SGD.update", None),
-    ("finiteness test", "tpnb.train:weights_finite", None),
+    SGD, FINITE,
 ]
 PHASES = {"backprop": BACKPROP, "exact_tp": EXACT_TP, "backprop_gtp_b1": BACKPROP, "gtp_b1": GTP, "gtp_b1_t1": GTP}
 # exact TP: the residuals and the weight change (R^T X', w += dw) are the step outside these phases

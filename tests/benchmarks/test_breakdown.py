@@ -1,19 +1,9 @@
 """Tests for benchmarks.breakdown: the phase timers measure the step they wrap and leave nothing behind."""
-import numpy as np
 import pytest
 
 from benchmarks.breakdown import PHASES, breakdown, timed, _resolve
 from benchmarks.rules import Spec
-from tpnb.data.dataset import Dataset
-
-SIZES = [6, 8, 3]
-
-
-def tiny_data(n=96):
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n + 32, SIZES[0]))
-    y = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], n + 32)]
-    return Dataset("tiny", x[:n], y[:n], x[n:], y[n:], "classification")
+from test_benchmark_rules import SIZES, tiny_data      # the same tiny network and data
 
 
 @pytest.mark.parametrize("name, rule, options", [
