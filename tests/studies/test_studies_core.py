@@ -183,3 +183,16 @@ def test_early_stopping_and_a_validation_set_are_settings_of_a_run():
     assert settings_hash(plain, 1) != settings_hash(stopping, 1)
     held = dataset_for(stopping)
     assert len(held.x_val) == 10 and len(held.x_train) == 50 and len(held.x_test) == 20
+
+
+def test_affine_metrics_are_the_least_squares_fit_once_per_data():
+    """Two runs on the same data share one fit (a chapter quoting the affine model twice fits it once)."""
+    from tpnb.baselines import least_squares
+    specs = tiny_specs()
+    core._affine_metrics.cache_clear()
+    first = core.affine_metrics(specs[0])
+    assert first == least_squares(core.dataset_for(specs[0]))[1]
+    assert core.affine_metrics(specs[1]) == first
+    assert core._affine_metrics.cache_info().hits == 1 and core._affine_metrics.cache_info().misses == 1
+    first["test_mse"] = -1.0                                  # a caller's copy: the cache keeps its own
+    assert core.affine_metrics(specs[0])["test_mse"] != -1.0

@@ -187,8 +187,12 @@ def test_registered():
 
 def test_linear_references_reads_the_problem_label(monkeypatch):
     seen = []
-    monkeypatch.setattr(atlas, "least_squares", lambda data: (None, {"train_mse": math.pi}))
-    monkeypatch.setattr(atlas, "dataset_for", lambda spec: seen.append(spec.labels["problem"]))
+
+    def affine_metrics(spec):
+        seen.append(spec.labels["problem"])
+        return {"train_mse": math.pi}
+
+    monkeypatch.setattr(atlas, "affine_metrics", affine_metrics)
     assert atlas.linear_references(_map_results()) == {p: {"train_mse": math.pi} for p in atlas.PROBLEMS}
     assert seen == list(atlas.PROBLEMS)
 

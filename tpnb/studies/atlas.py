@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import itertools
 
-from ..baselines import least_squares
 from .convergence import classify
-from .core import RunSpec, dataset_for, study
+from .core import RunSpec, affine_metrics, study
 from .results import fresh_results
 from .selection import best_per_group
 
@@ -239,7 +238,7 @@ def linear_references(results, problems=None) -> dict:
     for problem in PROBLEMS if problems is None else problems:
         spec = next((s for s in results.specs if s.labels["problem"] == problem), None)
         if spec is not None:
-            out[problem] = least_squares(dataset_for(spec))[1]
+            out[problem] = affine_metrics(spec)
     return out
 
 

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import __version__
+from ..baselines import least_squares
 from ..config import results_dir
 from ..diagnostics import Probe
 from ..data import load as load_data
@@ -121,6 +122,17 @@ def _dataset(data_json: str):
 def dataset_for(spec: RunSpec):
     """The run's Dataset (cached in memory across runs)."""
     return _dataset(json.dumps(spec.data, sort_keys=True))
+
+
+@lru_cache(maxsize=4)
+def _affine_metrics(data_json: str) -> dict:
+    return least_squares(_dataset(data_json))[1]
+
+
+def affine_metrics(spec: RunSpec) -> dict:
+    """Metrics of the least-squares affine model (tpnb.baselines.least_squares) on the run's data, keyed like
+    History.metrics; fitted once per data set and process (a chapter quoting it twice fits it once)."""
+    return dict(_affine_metrics(json.dumps(spec.data, sort_keys=True)))
 
 
 def make_probe(spec: RunSpec, rule, data) -> Probe:

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 
-from ..baselines import least_squares
 from ..floor import final_floor_ratio
 from .atlas import DEFAULTS, FINAL_EPOCHS, PROBLEMS as ATLAS_PROBLEMS, QUICK_EPOCHS
-from .core import RunSpec, dataset_for, study
+from .core import RunSpec, affine_metrics, study
 from .report import final_value, seed_stats
 from .results import fresh_results
 from .selection import best_run, held_out
@@ -107,7 +106,7 @@ MEASURES = ("test_acc", "loss_ratio", "r2", "active", "angle_bp_1")
 
 def affine_floor(results) -> dict:
     """Metrics of the least-squares affine classifier on the final study's data (tpnb.baselines)."""
-    return least_squares(dataset_for(results.specs[0]))[1]
+    return affine_metrics(results.specs[0])
 
 
 def run_measures(history, probes: list, floor: dict) -> dict:
