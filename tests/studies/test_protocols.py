@@ -4,7 +4,8 @@ import math
 import pytest
 
 from tpnb.studies.core import RunSpec
-from tpnb.studies.protocols import best_validation_rows, final_accuracy_rows, trajectory_gap
+from tpnb.studies.protocols import (best_validation_rows, equivalence_rows, final_accuracy_rows, layer_mean_series,
+                                    trajectory_gap)
 from tpnb.studies.report import seed_stats
 from tpnb.train import History
 
@@ -64,3 +65,29 @@ def test_trajectory_gap_is_the_largest_relative_difference():
     a, b = History(metrics={"train_mse": [1.0, 0.5, 0.25]}), History(metrics={"train_mse": [1.0, 0.5, 0.2]})
     assert trajectory_gap(a, b) == pytest.approx(0.25)
     assert trajectory_gap(b, b) == 0.0
+
+
+def test_layer_mean_series_averages_the_layers_of_each_epoch():
+    records = [{"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0, "angle_bp_1": 5.0}, {"raw_angle_bp_1": 10.0}, {}]
+    series = layer_mean_series(records, "raw_angle_bp")
+    assert series[:2].tolist() == [70.0, 10.0] and math.isnan(series[2])
+
+
+def test_equivalence_rows_pair_each_backprop_run_with_its_gtp_run():
+    """The backprop run with per-layer rates is compared with the GTP run of its network, init and seed
+    (not another seed's), with chapter 7's predicted rates eta tau^(L - l)."""
+    labels = dict(network="784-100-100-10", init="printed", tau=25.0, eta=0.0005)
+
+    def run(key, role, seed, mse, acc):
+        s = RunSpec(key=key, data={}, sizes=(784, 100, 100, 10), activation="relu", rule="gtp", epochs=2,
+                    labels=dict(labels, role=role, seed=seed))
+        return s, History(metrics={"train_mse": mse, "test_acc": acc}, epoch_time=[0.0, 1.0, 1.0]), []
+
+    runs = [run("g0", "table", 0, [1.0, 0.5, 0.25], [0.1, 0.8, 0.85]),
+            run("g1", "table", 1, [1.0, 0.9, 0.9], [0.1, 0.2, 0.2]),
+            run("b0", "equivalence", 0, [1.0, 0.5, 0.2], [0.1, 0.8, 0.86])]
+    (row,) = equivalence_rows(FakeResults(runs))
+    assert row["rates"] == pytest.approx([0.0005 * 25.0 ** 2, 0.0005 * 25.0, 0.0005])
+    assert row["gtp_acc"] == 0.85 and row["bp_acc"] == 0.86 and row["epochs"] == 2
+    assert row["gap_mse"] == pytest.approx(0.25) and row["gap_acc"] == pytest.approx(0.01 / 0.86)
+

@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from .report import final_value, median_epoch_time, seed_stats
+from .gtp_protocol import effective_learning_rates
+from .report import final_value, median_epoch_time, only, seed_stats
 
 
 def best_validation_rows(results, methods) -> list:
@@ -39,6 +40,11 @@ def best_validation_rows(results, methods) -> list:
                      "seconds_per_epoch": float(np.median([median_epoch_time(h) for _, h in runs])),
                      **angles})
     return rows
+
+
+def layer_mean_series(records: list, quantity: str) -> np.ndarray:
+    """Per epoch of a run's probe records, the mean over layers of ``quantity``_<l> (NaN where absent)."""
+    return np.array([_layer_mean(records, quantity, epoch) for epoch in range(len(records))])
 
 
 def _layer_mean(records: list, quantity: str, epoch: int) -> float:
@@ -68,3 +74,22 @@ def trajectory_gap(first, second, metric: str = "train_mse") -> float:
     a, b = np.asarray(first.metrics[metric], dtype=float), np.asarray(second.metrics[metric], dtype=float)
     n = min(len(a), len(b))
     return float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n])))
+
+
+def equivalence_rows(results) -> list:
+    """Chapter 7's prediction at seed 003's scale, one row per backprop run with per-layer learning rates
+    (labels role="equivalence"): the GTP run with T = 1 it should reproduce (role="table", same network,
+    init and seed: the same initial weights and data order), the predicted rates eta tau^(L - l) for
+    l = 1..L (``rates``), both runs' final test accuracies and the largest relative gaps of their
+    training-loss and test-accuracy trajectories (``trajectory_gap``)."""
+    rows = []
+    for spec, bp in results.select(role="equivalence"):
+        labels = spec.labels
+        _, gtp = only(results, role="table", network=labels["network"], init=labels["init"], seed=labels["seed"])
+        rows.append({"network": labels["network"], "tau": labels["tau"], "eta": labels["eta"],
+                     "rates": effective_learning_rates(spec.sizes, labels["tau"], labels["eta"]),
+                     "gtp_acc": final_value(gtp, "test_acc"), "bp_acc": final_value(bp, "test_acc"),
+                     "gap_mse": trajectory_gap(gtp, bp, "train_mse"), "gap_acc": trajectory_gap(gtp, bp, "test_acc"),
+                     "epochs": min(gtp.epochs, bp.epochs)})
+    return rows
+
