@@ -5,7 +5,7 @@ import pytest
 
 from tpnb.studies.core import RunSpec
 from tpnb.studies.protocols import (best_validation_rows, equivalence_rows, final_accuracy_rows, layer_mean_series,
-                                    trajectory_gap)
+                                    trajectory_gap, within_seed_noise)
 from tpnb.studies.report import seed_stats
 from tpnb.train import History
 
@@ -90,4 +90,11 @@ def test_equivalence_rows_pair_each_backprop_run_with_its_gtp_run():
     assert row["rates"] == pytest.approx([0.0005 * 25.0 ** 2, 0.0005 * 25.0, 0.0005])
     assert row["gtp_acc"] == 0.85 and row["bp_acc"] == 0.86 and row["epochs"] == 2
     assert row["gap_mse"] == pytest.approx(0.25) and row["gap_acc"] == pytest.approx(0.01 / 0.86)
+
+
+def test_within_seed_noise_compares_the_gap_with_its_standard_error():
+    a = seed_stats([0.885, 0.884, 0.883])              # mean 0.884, std sqrt(2/3) 1e-3
+    assert within_seed_noise(a, seed_stats([0.886, 0.885, 0.884]))             # 1e-3 apart: 1.2 errors
+    assert not within_seed_noise(a, seed_stats([0.870, 0.869, 0.868]))         # 18 errors
+    assert within_seed_noise(a, seed_stats([0.88])) is None                   # one seed: no spread
 

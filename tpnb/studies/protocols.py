@@ -93,3 +93,12 @@ def equivalence_rows(results) -> list:
                      "epochs": min(gtp.epochs, bp.epochs)})
     return rows
 
+
+def within_seed_noise(a: dict, b: dict, k: float = 2.0) -> bool | None:
+    """Whether two ``seed_stats`` means differ by at most k standard errors of their difference,
+    sqrt(std_a^2 / (n_a - 1) + std_b^2 / (n_b - 1)) with the population stds of n seeds each; None when a
+    side has fewer than 2 seeds (no spread to compare with)."""
+    if min(a["n"], b["n"]) < 2:
+        return None
+    error = math.sqrt(a["std"] ** 2 / (a["n"] - 1) + b["std"] ** 2 / (b["n"] - 1))
+    return abs(a["mean"] - b["mean"]) <= k * error
