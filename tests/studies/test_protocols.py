@@ -90,6 +90,7 @@ def test_equivalence_rows_pair_each_backprop_run_with_its_gtp_run():
     assert row["rates"] == pytest.approx([0.0005 * 25.0 ** 2, 0.0005 * 25.0, 0.0005])
     assert row["gtp_acc"] == 0.85 and row["bp_acc"] == 0.86 and row["epochs"] == 2
     assert row["gap_mse"] == pytest.approx(0.25) and row["gap_acc"] == pytest.approx(0.01 / 0.86)
+    assert row["gaps_mse"].tolist() == pytest.approx([0.0, 0.0, 0.25])
 
 
 def test_within_seed_noise_compares_the_gap_with_its_standard_error():

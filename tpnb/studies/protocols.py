@@ -69,11 +69,16 @@ def final_accuracy_rows(results, **labels) -> list:
             for row in rows.values()]
 
 
-def trajectory_gap(first, second, metric: str = "train_mse") -> float:
-    """max over epochs of |a - b| / |b| between two Histories' ``metric`` (the epochs both have)."""
+def relative_gaps(first, second, metric: str = "train_mse") -> np.ndarray:
+    """|a - b| / |b| per epoch between two Histories' ``metric`` (the epochs both have)."""
     a, b = np.asarray(first.metrics[metric], dtype=float), np.asarray(second.metrics[metric], dtype=float)
     n = min(len(a), len(b))
-    return float(np.max(np.abs(a[:n] - b[:n]) / np.abs(b[:n])))
+    return np.abs(a[:n] - b[:n]) / np.abs(b[:n])
+
+
+def trajectory_gap(first, second, metric: str = "train_mse") -> float:
+    """max over epochs of |a - b| / |b| between two Histories' ``metric`` (the epochs both have)."""
+    return float(np.max(relative_gaps(first, second, metric)))
 
 
 def equivalence_rows(results) -> list:
@@ -81,7 +86,8 @@ def equivalence_rows(results) -> list:
     (labels role="equivalence"): the GTP run with T = 1 it should reproduce (role="table", same network,
     init and seed: the same initial weights and data order), the predicted rates eta tau^(L - l) for
     l = 1..L (``rates``), both runs' final test accuracies and the largest relative gaps of their
-    training-loss and test-accuracy trajectories (``trajectory_gap``)."""
+    training-loss and test-accuracy trajectories (``trajectory_gap``), and the training-loss gap per epoch
+    (``gaps_mse``, ``relative_gaps``)."""
     rows = []
     for spec, bp in results.select(role="equivalence"):
         labels = spec.labels
@@ -90,7 +96,7 @@ def equivalence_rows(results) -> list:
                      "rates": effective_learning_rates(spec.sizes, labels["tau"], labels["eta"]),
                      "gtp_acc": final_value(gtp, "test_acc"), "bp_acc": final_value(bp, "test_acc"),
                      "gap_mse": trajectory_gap(gtp, bp, "train_mse"), "gap_acc": trajectory_gap(gtp, bp, "test_acc"),
-                     "epochs": min(gtp.epochs, bp.epochs)})
+                     "epochs": min(gtp.epochs, bp.epochs), "gaps_mse": relative_gaps(gtp, bp, "train_mse")})
     return rows
 
 
