@@ -118,25 +118,29 @@ def steps_tuning_specs(quick: bool) -> list:
     return specs
 
 
-def steps_final_specs(quick: bool) -> list:
+def tuned_setting(quick: bool) -> tuple:
+    """(T, tau) of the best ``gtp_steps_tuning`` run (validation accuracy)."""
     tuned, _ = best_run(fresh_results("gtp_steps_tuning", quick).items(), "classification")
+    return tuned.rule_options["steps"], tuned.rule_options["tau"]
+
+
+def small_row_runs(quick: bool, steps: int, tau: float, role: str) -> list:
+    """GTP with ``steps`` Euler steps of ``tau`` on 784-100-10 at seed 003's protocol, its seeds."""
     sizes = SMALL_ROWS[0]
     published, _, eta, epochs, n_seeds = TABLE[sizes]
-    steps, tau = tuned.rule_options["steps"], tuned.rule_options["tau"]
     return [seed003_run(sizes, rule="gtp", options=gtp_options(tau, eta, steps), epochs=epochs, seed=seed,
-                        init="printed", quick=quick, steps=steps, tau=tau, eta=eta, published=published, role="steps")
+                        init="printed", quick=quick, steps=steps, tau=tau, eta=eta, published=published, role=role)
             for seed in range(1 if quick else n_seeds)]
+
+
+def steps_final_specs(quick: bool) -> list:
+    steps, tau = tuned_setting(quick)
+    return small_row_runs(quick, steps, tau, "steps")
 
 
 def steps_control_specs(quick: bool) -> list:
-    tuned, _ = best_run(fresh_results("gtp_steps_tuning", quick).items(), "classification")
-    sizes = SMALL_ROWS[0]
-    published, _, eta, epochs, n_seeds = TABLE[sizes]
-    tau = tuned.rule_options["steps"] * tuned.rule_options["tau"]          # one step as long as the T steps
-    return [seed003_run(sizes, rule="gtp", options=gtp_options(tau, eta, 1), epochs=epochs, seed=seed,
-                        init="printed", quick=quick, steps=1, tau=tau, eta=eta, published=published,
-                        role="control")
-            for seed in range(1 if quick else n_seeds)]
+    steps, tau = tuned_setting(quick)
+    return small_row_runs(quick, 1, steps * tau, "control")          # one step as long as the T steps
 
 
 study("gtp_table", 1, "chapter 11: seed 003's Table 2 (Fashion-MNIST) at its protocol, GTP with T = 1")(table_specs)
@@ -146,4 +150,3 @@ study("gtp_steps_final", 1, "chapter 11: the best T > 1 on 784-100-10 at seed 00
       depends=("gtp_steps_tuning",))(steps_final_specs)
 study("gtp_steps_control", 1, "chapter 15: GTP with T = 1 and the tuned T > 1 setting's whole step T tau "
       "(does the gain come from the steps or from the step size?)", depends=("gtp_steps_tuning",))(steps_control_specs)
-

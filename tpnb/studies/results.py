@@ -14,7 +14,6 @@ outside quick mode.
 """
 from __future__ import annotations
 
-
 import json
 from dataclasses import dataclass
 from functools import lru_cache
