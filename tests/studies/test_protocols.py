@@ -58,6 +58,7 @@ def test_final_accuracy_rows_group_seeds_by_network():
     runs.append((spec("other", network="784-100-10", seed=0, **dict(labels, role="init")), history([0.0], [0.5]), []))
     (row,) = final_accuracy_rows(FakeResults(runs), role="table")
     assert row["network"] == "784-100-10" and row["published"] == 0.87 and row["acc"]["n"] == 3
+    assert row["sizes"] == (2, 2)                       # the runs' own sizes (spec() above)
     assert row["acc"]["mean"] == pytest.approx(0.85)
 
 
