@@ -138,8 +138,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="",
                         help="comma-separated benchmark names (their backprop baselines run too)")
     parser.add_argument("--breakdown", action="store_true",
-                        help="where the step time of backprop and exact TP goes outside their products "
-                             "(benchmarks.breakdown; with --only, those of them), instead of the table")
+                        help="where the step time of backprop, exact TP and GTP goes outside their products "
+                             "(benchmarks.breakdown.PHASES; with --only, those of them), instead of the table")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"results file (default {RESULTS}; with --quick {QUICK_RESULTS.name})")
     args = parser.parse_args(argv)

@@ -21,47 +21,44 @@ from benchmarks import gemm
 from benchmarks.rules import SPECS, Runner, batch_stream, block_steps
 
 # [(phase, "module:attribute" of the function timed, products its calls make in one step: a function of
-# sizes and batch giving benchmarks.gemm shapes, or None)]
+# the benchmark Spec giving benchmarks.gemm shapes, or None)]
 CHECKS = ("checks", "tpnb.checks:training_batch", None)
-FORWARD = ("forward", "tpnb.network:MLP.forward", gemm.forward_shapes)
+FORWARD = ("forward", "tpnb.network:MLP.forward", lambda spec: gemm.forward_shapes(spec.sizes, spec.batch))
 SGD = ("SGD update", "tpnb.optimizers:SGD.update", None)
 FINITE = ("finiteness test", "tpnb.train:weights_finite", None)
 BACKPROP = [
     CHECKS, FORWARD,
     ("backward", "tpnb.rules.backprop:backward",
-     lambda sizes, batch: gemm.gradient_shapes(sizes, batch) + gemm.backward_shapes(sizes, batch)),
+     lambda spec: gemm.gradient_shapes(spec.sizes, spec.batch) + gemm.backward_shapes(spec.sizes, spec.batch)),
     ("gradient norms", "tpnb.rules.backprop:norms", None),
     SGD, FINITE,
 ]
+
+
+def _exact_tp_products(spec, labels) -> list:
+    return [s for s in gemm.exact_tp_shapes(spec.sizes, spec.batch) if s[0] in labels]
+
+
 EXACT_TP = [
     CHECKS, FORWARD,
     ("input targets", "tpnb.rules.exact_tp:ExactTP.input_target",
-     lambda sizes, batch: [s for s in gemm.exact_tp_shapes(sizes, batch) if s[0] == "input target coef@W"]),
+     lambda spec: _exact_tp_products(spec, ("input target coef@W",))),
     ("pre-activation targets", "tpnb.activations:ReLU.target", None),
     FINITE,
 ]
 GTP = [
     CHECKS, FORWARD,
     ("Euler targets", "tpnb.rules.gtp:GTP.targets",
-     lambda sizes, batch, steps: [s for s in gemm.gtp_shapes(sizes, batch, steps=steps, angles=False)
-                                  if s[0].startswith("euler")]),
-    ("local gradients", "tpnb.rules.gtp:local_gradients", gemm.gradient_shapes),
+     lambda spec: [s for s in gemm.gtp_shapes(spec.sizes, spec.batch, steps=spec.options.get("steps", 10),
+                                                 angles=False)
+                   if s[0].startswith("euler")]),
+    ("local gradients", "tpnb.rules.gtp:local_gradients", lambda spec: gemm.gradient_shapes(spec.sizes, spec.batch)),
     ("step diagnostics", "tpnb.rules.direction_rule:step_diagnostics", None),
     SGD, FINITE,
 ]
 PHASES = {"backprop": BACKPROP, "exact_tp": EXACT_TP, "backprop_gtp_b1": BACKPROP, "gtp_b1": GTP, "gtp_b1_t1": GTP}
 # exact TP: the residuals and the weight change (R^T X', w += dw) are the step outside these phases
-REST_PRODUCTS = {
-    "exact_tp": lambda sizes, batch: [s for s in gemm.exact_tp_shapes(sizes, batch)
-                                      if s[0] in ("residual x'@W.T", "grad d.T@x")],
-}
-
-
-def _shapes(spec, shapes) -> list:
-    """A phase's product list for ``spec`` (GTP's depends on its number of Euler steps)."""
-    if "steps" in shapes.__code__.co_varnames[:shapes.__code__.co_argcount]:
-        return shapes(spec.sizes, spec.batch, spec.options.get("steps", 10))
-    return shapes(spec.sizes, spec.batch)
+REST_PRODUCTS = {"exact_tp": lambda spec: _exact_tp_products(spec, ("residual x'@W.T", "grad d.T@x"))}
 
 
 def _resolve(target: str) -> tuple:
@@ -105,9 +102,9 @@ def breakdown(spec, data, rounds: int = 30, block: int = 5) -> list:
     runner = Runner(spec, data)
     steps = block_steps(block, spec.batch)
     stream = batch_stream(len(data.x_train), spec.batch, 0)
-    products = {phase: gemm.Products(_shapes(spec, shapes)) for phase, _, shapes in phases if shapes}
+    products = {phase: gemm.Products(shapes(spec)) for phase, _, shapes in phases if shapes}
     if spec.name in REST_PRODUCTS:
-        products["rest"] = gemm.Products(_shapes(spec, REST_PRODUCTS[spec.name]))
+        products["rest"] = gemm.Products(REST_PRODUCTS[spec.name](spec))
     samples = {name: [] for name in [p for p, _, _ in phases] + ["rest", "step"]}
     product_samples = {name: [] for name in products}
     for round_ in range(rounds + 1):
