@@ -1,11 +1,12 @@
 """Tests for tpnb.studies.protocols: the seeds' protocol tables from stored runs."""
 import math
 
+import numpy as np
 import pytest
 
 from tpnb.studies.core import RunSpec
-from tpnb.studies.protocols import (best_validation_rows, equivalence_rows, final_accuracy_rows, layer_mean_series,
-                                    trajectory_gap, within_seed_noise)
+from tpnb.studies.protocols import (best_validation_rows, equivalence_rows, final_accuracy_rows,
+                                    hidden_mean_series, layer_values, trajectory_gap, within_seed_noise)
 from tpnb.studies.report import seed_stats
 from tpnb.train import History
 
@@ -21,8 +22,8 @@ class FakeResults:
         return [(s, h) for s, h, _ in self.runs if all(s.labels.get(k) == v for k, v in labels.items())]
 
 
-def spec(key, **labels):
-    return RunSpec(key=key, data={}, sizes=(2, 2), activation="relu", rule="backprop", epochs=4, labels=labels)
+def spec(key, sizes=(2, 2), **labels):
+    return RunSpec(key=key, data={}, sizes=sizes, activation="relu", rule="backprop", epochs=4, labels=labels)
 
 
 def history(val, test, stopped=None, diverged=None):
@@ -37,18 +38,26 @@ def test_seed_stats_count_the_diverged_runs_apart():
 
 
 def test_best_validation_rows_report_the_test_accuracy_at_the_best_validation_epoch():
-    probes = [{"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0}] * 3 + [{"raw_angle_bp_1": 10.0, "raw_angle_bp_2": 30.0}]
-    runs = [(spec("a0", method="a", seed=0), history([0.1, 0.5, 0.7, 0.6], [0.1, 0.4, 0.65, 0.7], stopped=3), probes),
-            (spec("a1", method="a", seed=1), history([0.1, 0.6, 0.5, 0.8], [0.1, 0.5, 0.5, 0.75]), probes),
-            (spec("b0", method="b", seed=0), history([0.1, 0.2], [0.1, math.nan], diverged=1), [])]
-    rows = best_validation_rows(FakeResults(runs), ["a", "b", "missing"])
+    # three layers: the hidden layers' mean (layers 1 and 2) leaves out the output layer (3)
+    early = {"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0, "raw_angle_bp_3": 0.0}
+    late = {"raw_angle_bp_1": 10.0, "raw_angle_bp_2": 30.0, "raw_angle_bp_3": 5.0}
+    probes = [early] * 3 + [late]
+    sizes = (2, 2, 2, 2)
+    runs = [(spec("a0", sizes, method="a", seed=0), history([0.1, 0.5, 0.7, 0.6], [0.1, 0.4, 0.65, 0.7], stopped=3),
+             probes),
+            (spec("a1", sizes, method="a", seed=1), history([0.1, 0.6, 0.5, 0.8], [0.1, 0.5, 0.5, 0.75]), probes),
+            (spec("b0", sizes, method="b", seed=0), history([0.1, 0.2], [0.1, math.nan], diverged=1), [])]
+    rows = best_validation_rows(FakeResults(runs), ["a", "b", "missing"], early_epoch=1)
     assert [r["method"] for r in rows] == ["a", "b"]
     a, b = rows
     assert a["acc"]["mean"] == pytest.approx((0.65 + 0.75) / 2) and a["best_epoch"] == pytest.approx(2.5)
+    assert a["best_epochs"] == [2, 3] and a["acc_early"]["mean"] == pytest.approx(0.45)
     assert a["stopped_early"] == 1 and a["epochs"] == [3, 3] and a["seconds_per_epoch"] == 2.0
-    assert a["raw_angle_bp"] == pytest.approx((70.0 + 20.0) / 2)     # layer mean at epochs 2 and 3
-    assert math.isnan(a["raw_angle_gnt"])
+    assert a["raw_angle_bp"] == pytest.approx((70.0 + 20.0) / 2)     # hidden-layer mean at epochs 2 and 3
+    assert a["raw_angle_bp_layers"] == pytest.approx([45.0, 45.0, 2.5])
+    assert math.isnan(a["raw_angle_gnt"]) and all(map(math.isnan, a["raw_angle_gnt_layers"]))
     assert b["acc"]["diverged"] == 1 and math.isnan(b["acc"]["mean"])
+    assert b["acc_early"]["diverged"] == 1 and math.isnan(b["raw_angle_bp"])
 
 
 def test_final_accuracy_rows_group_seeds_by_network():
@@ -68,10 +77,13 @@ def test_trajectory_gap_is_the_largest_relative_difference():
     assert trajectory_gap(b, b) == 0.0
 
 
-def test_layer_mean_series_averages_the_layers_of_each_epoch():
-    records = [{"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0, "angle_bp_1": 5.0}, {"raw_angle_bp_1": 10.0}, {}]
-    series = layer_mean_series(records, "raw_angle_bp")
+def test_hidden_mean_series_averages_the_hidden_layers_of_each_epoch():
+    records = [{"raw_angle_bp_1": 80.0, "raw_angle_bp_2": 60.0, "raw_angle_bp_3": 1.0, "angle_bp_1": 5.0},
+               {"raw_angle_bp_1": 10.0}, {}]
+    series = hidden_mean_series(records, "raw_angle_bp", layers=3)
     assert series[:2].tolist() == [70.0, 10.0] and math.isnan(series[2])
+    assert layer_values(records, "angle_bp", 0, 3)[0] == 5.0
+    assert np.isnan(layer_values(records, "angle_bp", 7, 3)).all()       # an epoch without a record
 
 
 def test_equivalence_rows_pair_each_backprop_run_with_its_gtp_run():

@@ -1,4 +1,4 @@
-"""What chapter 11 reports from the seeds' protocols (``dtp_protocol``, ``gtp_table``, ``gtp_steps_final``):
+"""What chapters 15 and 16 report from the seeds' protocols (``dtp_protocol``, ``gtp_table``, ``gtp_steps_final``):
 per method, the test accuracy as each paper reports it, mean and std over seeds, beside the published score.
 
 - Seed 002: the test accuracy at the epoch of best validation accuracy (``History.at_best``).
@@ -16,25 +16,38 @@ from .gtp_protocol import effective_learning_rates
 from .report import final_value, median_epoch_time, only, seed_stats
 
 
-def best_validation_rows(results, methods) -> list:
+ANGLES = ("raw_angle_bp", "raw_angle_gnt", "angle_bp", "angle_gnt")   # the probe's angles (degrees)
+
+
+def best_validation_rows(results, methods, early_epoch: int = 2) -> list:
     """Seed 002's protocol, one row per method of ``methods`` (labels "method") that has runs: test accuracy
-    at the best-validation epoch over seeds (``acc``: seed_stats), that epoch's mean, the epochs trained, how
-    many runs early stopping ended, median seconds per epoch, and the raw-direction angles (degrees) to the
-    BP gradient and the GNT update at the best epoch, averaged over layers and seeds (NaN where not probed)."""
+    at the best-validation epoch over seeds (``acc``: seed_stats), and after ``early_epoch`` epochs
+    (``acc_early``: chapter 11's budget), the best epoch's mean, the epochs trained, how many runs early
+    stopping ended, median seconds of training per epoch, and for each of ANGLES (``raw_``: the direction the
+    rule hands its optimiser, seed 002's measure; else the weight change after it) the angle at the best
+    epoch, averaged over the hidden layers and the seeds (NaN where not probed), and ``<angle>_layers``: per
+    layer 1..L, averaged over the seeds."""
     rows = []
     for method in methods:
         runs = results.select(method=method)
         if not runs:
             continue
         probes = [results.records[spec.key].get("probes", []) for spec, _ in runs]
+        layers = len(runs[0][0].sizes) - 1
         angles = {}
-        for name in ("raw_angle_bp", "raw_angle_gnt"):
-            at_best = [_layer_mean(records, name, history.best_epoch())
-                       for records, (_, history) in zip(probes, runs)]
-            angles[name] = float(np.nanmean(at_best)) if np.isfinite(at_best).any() else math.nan
+        for name in ANGLES:
+            at_best = np.array([layer_values(records, name, history.best_epoch(), layers)
+                                for records, (_, history) in zip(probes, runs)])
+            per_layer = _finite_mean(at_best, axis=0)
+            angles[name] = float(_finite_mean(per_layer[:-1]))
+            angles[f"{name}_layers"] = per_layer.tolist()
         rows.append({"method": method,
                      "acc": seed_stats(math.nan if h.diverged else h.at_best() for _, h in runs),
+                     "acc_early": seed_stats(math.nan if h.diverged and h.diverged_epoch <= early_epoch
+                                             else h.metrics["test_acc"][min(early_epoch, h.epochs)]
+                                             for _, h in runs),
                      "best_epoch": float(np.mean([h.best_epoch() for _, h in runs])),
+                     "best_epochs": [h.best_epoch() for _, h in runs],
                      "epochs": [h.epochs for _, h in runs],
                      "stopped_early": sum(h.stopped_epoch is not None for _, h in runs),
                      "seconds_per_epoch": float(np.median([median_epoch_time(h) for _, h in runs])),
@@ -42,17 +55,29 @@ def best_validation_rows(results, methods) -> list:
     return rows
 
 
-def layer_mean_series(records: list, quantity: str) -> np.ndarray:
-    """Per epoch of a run's probe records, the mean over layers of ``quantity``_<l> (NaN where absent)."""
-    return np.array([_layer_mean(records, quantity, epoch) for epoch in range(len(records))])
+def layer_values(records: list, quantity: str, epoch: int, layers: int) -> np.ndarray:
+    """``quantity``_<l> for l = 1..``layers`` in the probe record of ``epoch``, NaN where absent."""
+    values = np.full(layers, math.nan)
+    if epoch < len(records):
+        for l in range(1, layers + 1):
+            values[l - 1] = records[epoch].get(f"{quantity}_{l}", math.nan)
+    return values
 
 
-def _layer_mean(records: list, quantity: str, epoch: int) -> float:
-    """Mean over layers of ``quantity``_<l> in the probe record of ``epoch`` (NaN when absent)."""
-    if epoch >= len(records):
-        return math.nan
-    values = [v for k, v in records[epoch].items() if k.rsplit("_", 1)[0] == quantity]
-    return float(np.mean(values)) if values else math.nan
+def hidden_mean_series(records: list, quantity: str, layers: int) -> np.ndarray:
+    """Per epoch of a run's probe records, the mean of ``quantity``_<l> over the hidden layers
+    l = 1..``layers`` - 1 (NaN where absent)."""
+    return np.array([_finite_mean(layer_values(records, quantity, epoch, layers)[:-1])
+                     for epoch in range(len(records))])
+
+
+def _finite_mean(values: np.ndarray, axis=None):
+    """Mean of the finite entries (along ``axis``); NaN where there is none."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    count = finite.sum(axis=axis)
+    total = np.where(finite, values, 0.0).sum(axis=axis)
+    return np.where(count > 0, total / np.maximum(count, 1), math.nan)
 
 
 def final_accuracy_rows(results, **labels) -> list:
