@@ -1,10 +1,11 @@
 """Tests for tpnb.studies.dtp_protocol: seed 002's protocol as runs."""
-from tpnb.studies.dtp_protocol import MAX_EPOCHS, METHODS, ORDER, PATIENCE, SEEDS, VALIDATION, protocol_specs
+from tpnb.studies.dtp_protocol import (LABELS, MAX_EPOCHS, METHODS, ORDER, PATIENCE, SEEDS, TP_FAMILY, VALIDATION,
+                                      protocol_specs)
 
 
 def test_every_method_runs_every_seed_at_the_protocol():
     specs = protocol_specs(quick=False)
-    assert sorted(ORDER) == sorted(METHODS)
+    assert sorted(ORDER) == sorted(METHODS) == sorted(LABELS) and set(TP_FAMILY) < set(METHODS)
     assert [s.labels["method"] for s in specs] == [m for m in ORDER for _ in SEEDS]
     for s in specs:
         assert s.sizes == (784, 256, 256, 256, 256, 256, 10) and s.activation == "tanh" and s.batch_size == 128

@@ -43,8 +43,8 @@ def test_best_validation_rows_report_the_test_accuracy_at_the_best_validation_ep
     late = {"raw_angle_bp_1": 10.0, "raw_angle_bp_2": 30.0, "raw_angle_bp_3": 5.0}
     probes = [early] * 3 + [late]
     sizes = (2, 2, 2, 2)
-    runs = [(spec("a0", sizes, method="a", seed=0), history([0.1, 0.5, 0.7, 0.6], [0.1, 0.4, 0.65, 0.7], stopped=3),
-             probes),
+    runs = [(spec("a0", sizes, method="a", seed=0),
+             history([0.1, 0.5, 0.7, 0.6], [0.1, 0.4, 0.65, 0.7], stopped=3), probes),
             (spec("a1", sizes, method="a", seed=1), history([0.1, 0.6, 0.5, 0.8], [0.1, 0.5, 0.5, 0.75]), probes),
             (spec("b0", sizes, method="b", seed=0), history([0.1, 0.2], [0.1, math.nan], diverged=1), [])]
     rows = best_validation_rows(FakeResults(runs), ["a", "b", "missing"], early_epoch=1)

@@ -5,8 +5,9 @@ authors' final Fashion-MNIST configurations (``side_by_side.DEEP_METHODS``: forw
 hyperparameters, 6 feedback pre-training epochs and one feedback-only epoch after each epoch for the DRL
 variants), a random validation split of 5 000 of the 60 000 training images (a split of its own for each
 seed, drawn with that seed, as the authors draw one per run), up to 100 epochs and the test accuracy at the
-epoch of best validation accuracy. Here training stops early once PATIENCE epochs in a row bring no better validation accuracy (the
-reported epoch is the same as with the full 100 whenever the best epoch is followed by PATIENCE worse ones).
+epoch of best validation accuracy. Here training stops early once PATIENCE epochs in a row bring no better
+validation accuracy (the reported epoch is the same as with the full 100 whenever the best epoch is followed
+by PATIENCE worse ones).
 The DTP family follows the authors' code where it differs from a literal reading of the paper (tpnb.rules.dtp:
 the batch-mean output step beta / B, targets before the batch's feedback update, Xavier-normal direct
 feedback, DDTP-RHL's structure and random layer, and every loss at the authors' scale with weight decay where
@@ -30,6 +31,11 @@ QUICK_EPOCHS, QUICK_PATIENCE = 3, 1
 METHODS = dict(DEEP_METHODS, exact_tp_pinv=("exact_tp", dict(DEEP_METHODS["exact_tp"][1], input_rule="pinv")))
 # the methods whose epochs are cheap first (all their seeds), the DTP family after them
 ORDER = ("bp_adam", "dfa", "exact_tp", "exact_tp_pinv", "dtp", "ddtp_linear", "ddtp_control", "dtpdrl", "ddtp_rhl")
+# the methods' names in tables
+LABELS = {"bp_adam": "backprop (Adam)", "dfa": "DFA", "exact_tp": "exact TP, seed rule",
+          "exact_tp_pinv": "exact TP, pinv", "dtp": "DTP", "ddtp_linear": "DDTP-linear",
+          "ddtp_control": "DDTP-control", "dtpdrl": "DTPDRL", "ddtp_rhl": "DDTP-RHL"}
+TP_FAMILY = ("dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control")   # seed 002's target-propagation rules
 
 
 def protocol_specs(quick: bool) -> list:
