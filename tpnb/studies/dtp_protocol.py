@@ -22,11 +22,12 @@ Labels: network ("784-256x5-10"), method (a DEEP_METHODS name, or "exact_tp_pinv
 """
 from __future__ import annotations
 
+from ..published import SEED002_EPOCHS, SEED002_VALIDATION
 from .core import RunSpec, study
 from .side_by_side import DEEP, DEEP_METHODS, DEEP_NAME, PROBE
 
 SEEDS = (0, 1, 2)
-MAX_EPOCHS, PATIENCE, VALIDATION = 100, 10, 5000
+MAX_EPOCHS, PATIENCE, VALIDATION = SEED002_EPOCHS, 10, SEED002_VALIDATION
 QUICK_EPOCHS, QUICK_PATIENCE = 3, 1
 METHODS = dict(DEEP_METHODS, exact_tp_pinv=("exact_tp", dict(DEEP_METHODS["exact_tp"][1], input_rule="pinv")))
 # the methods whose epochs are cheap first (all their seeds), the DTP family after them

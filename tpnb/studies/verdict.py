@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..published import SEED003_TABLE2
 from .answer import fashion_mnist
+from .gtp_protocol import name
 from .random_direction import RIDGE
 from .results import load
 from .report import final_value, median_epoch_time
@@ -33,12 +35,10 @@ SOURCES = (
     + [("side_by_side", dict(network=_DEEP, method=m), label) for m, label in _DEEP_METHODS.items()]
     + [("side_by_side", dict(labels, network=_SMALL), label) for labels, label in _SMALL_METHODS])
 
-# Published Fashion-MNIST test accuracies (quotations, with their source).
-PUBLISHED = {
-    ("784-100-10", "GTP"): (0.8703, "seed 003 (Farias & Maziero), Table 2, 784-100-10"),
-    ("784-100-100-10", "GTP"): (0.8771, "seed 003, Table 2, 784-100-100-10"),
-    ("784-500-500-10", "GTP"): (0.8777, "seed 003, Table 2, 784-500-500-10"),
-}
+# Published Fashion-MNIST test accuracies (quotations from tpnb.published, with their source).
+PUBLISHED = {(name(sizes), "GTP"): (SEED003_TABLE2[sizes][0],
+                                    f"seed 003 (Farias & Maziero), Table 2, {name(sizes)}")
+             for sizes in ((784, 100, 10), (784, 100, 100, 10), (784, 500, 500, 10))}
 
 
 # studies whose results other studies' specifications are chosen from: loaded first
