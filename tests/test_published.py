@@ -9,6 +9,6 @@ def test_seed003_table2_rows_are_fractions_with_the_epochs_the_seed_states():
         assert epochs == (60 if len(sizes) == 5 else 30)   # "The 3-hidden layer network were trained in 60"
 
 
-def test_accuracies_are_fractions():
+def test_seed002_protocol_and_the_benchmark_are_in_the_books_units():
     assert 0.5 < published.FASHION_MNIST_MLP_RELU_100 < 1
     assert published.SEED002_VALIDATION < 60000 and published.SEED002_SEEDS >= 1
