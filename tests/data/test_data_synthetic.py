@@ -78,6 +78,15 @@ def test_xor_labels_are_the_xor_of_the_corner_signs_and_balanced():
         np.testing.assert_array_equal(y.sum(0), [len(x) / 2, len(x) / 2])
 
 
+def test_xor_on_the_unit_square_is_the_same_draw_mapped_by_half_x_plus_one():
+    plain, unit = xor(n_train=12, n_test=4, noise=0.2, seed=3), xor(n_train=12, n_test=4, noise=0.2, seed=3,
+                                                                   unit_square=True)
+    np.testing.assert_array_equal(unit.x_train, (plain.x_train + 1) / 2)
+    np.testing.assert_array_equal(unit.y_test, plain.y_test)
+    with pytest.raises(TypeError, match="unit_square"):
+        xor(unit_square="yes")
+
+
 def test_two_spirals_lie_on_their_arms_and_are_balanced():
     data = two_spirals(n_train=41, n_test=10, noise=0.0, turns=1.5, seed=0)
     x, labels = data.x_train, data.y_train.argmax(1)

@@ -62,15 +62,20 @@ def teacher_student(n_train: int = 1000, n_test: int = 1000, n_inputs: int = 10,
     return _regression("teacher_student", x, y, n_train)
 
 
-def xor(n_train: int = 1000, n_test: int = 1000, noise: float = 0.1, seed: int = 0) -> Dataset:
+def xor(n_train: int = 1000, n_test: int = 1000, noise: float = 0.1, seed: int = 0,
+        unit_square: bool = False) -> Dataset:
     """2-D points corner + noise * N(0, I) around the 4 corners of [-1, 1]^2, 2 classes.
 
     Label = XOR of the corner's signs: 1 for (-1, 1) and (1, -1), 0 for (-1, -1) and (1, 1).
     Corners are used equally often (exactly when n is a multiple of 4), in random order.
+    unit_square: the same points mapped by (x + 1) / 2, around the corners of [0, 1]^2 (seed 003's inputs
+    in [0, 1]).
     """
     _check_sizes(n_train=n_train, n_test=n_test)
     _check_noise(noise)
     checks.seed(seed)
+    if not isinstance(unit_square, bool):
+        raise checks.ArgumentTypeError(f"unit_square must be True or False, got {unit_square!r}")
     rng = np.random.default_rng(seed)
     corners = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
     splits = []
@@ -78,7 +83,7 @@ def xor(n_train: int = 1000, n_test: int = 1000, noise: float = 0.1, seed: int =
         corner = rng.permutation(np.arange(n) % 4)
         x = corners[corner] + noise * rng.normal(0.0, 1.0, (n, 2))
         labels = (corners[corner, 0] * corners[corner, 1] < 0).astype(np.int64)
-        splits += [x, one_hot(labels, 2)]
+        splits += [(x + 1) / 2 if unit_square else x, one_hot(labels, 2)]
     return Dataset("xor", *splits, task="classification")
 
 
