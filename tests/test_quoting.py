@@ -21,3 +21,10 @@ def test_glue_hands_plain_values_to_myst_nb_without_displaying(monkeypatch):
     quoting.glue("ch_y", np.int32(7), display=True)
     assert calls == [("ch_x", 0.5, False), ("ch_y", 7, True)]
     assert type(calls[0][1]) is float and type(calls[1][1]) is int
+
+
+@pytest.mark.parametrize("a, b, word", [(0.9, 0.8, "above"), (0.7, 0.8, "below"), (0.8, 0.8, "level with"),
+                                        (float("nan"), 0.8, "(not comparable: a run diverged)"),
+                                        (0.8, float("inf"), "(not comparable: a run diverged)")])
+def test_side_says_where_a_lies_from_b(a, b, word):
+    assert quoting.side(a, b) == word

@@ -2,6 +2,8 @@
 Python numbers they hold (the ``{glue:text}`name:.2f` `` role formats only those)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -16,3 +18,11 @@ def glue(name: str, value, display: bool = False) -> None:
     from myst_nb import glue as myst_glue     # imported here: tpnb itself does not need myst-nb
 
     myst_glue(name, plain(value), display=display)
+
+
+def side(a: float, b: float) -> str:
+    """Where a lies from b, as prose: "above", "below" or "level with"; a note when either is not finite
+    (e.g. a diverged run)."""
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return "(not comparable: a run diverged)"
+    return "above" if a > b else "below" if a < b else "level with"

@@ -1,6 +1,6 @@
 """Tests for tpnb.studies.dtp_protocol: seed 002's protocol as runs."""
-from tpnb.studies.dtp_protocol import (LABELS, MAX_EPOCHS, METHODS, ORDER, PATIENCE, SEEDS, TP_FAMILY, VALIDATION,
-                                      protocol_specs)
+from tpnb.studies.dtp_protocol import LABELS, MAX_EPOCHS, METHODS, ORDER, PATIENCE, SEEDS, VALIDATION, protocol_specs
+from tpnb.studies.side_by_side import TP_FAMILY
 
 
 def test_every_method_runs_every_seed_at_the_protocol():

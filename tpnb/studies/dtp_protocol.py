@@ -36,7 +36,6 @@ ORDER = ("bp_adam", "dfa", "exact_tp", "exact_tp_pinv", "dtp", "ddtp_linear", "d
 LABELS = {"bp_adam": "backprop (Adam)", "dfa": "DFA", "exact_tp": "exact TP, seed rule",
           "exact_tp_pinv": "exact TP, pinv", "dtp": "DTP", "ddtp_linear": "DDTP-linear",
           "ddtp_control": "DDTP-control", "dtpdrl": "DTPDRL", "ddtp_rhl": "DDTP-RHL"}
-TP_FAMILY = ("dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control")   # seed 002's target-propagation rules
 
 
 def protocol_specs(quick: bool) -> list:

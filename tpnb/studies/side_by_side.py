@@ -66,6 +66,7 @@ DEEP_METHODS = {
                                           **_feedback(3.121e-5, 0.999, 0.99, 3.26e-4, 0.08487, 1.189e-6))),
     "exact_tp": ("exact_tp", dict(alpha=0.5, eta=1.0, diagnostics=False)),
 }
+TP_FAMILY = ("dtp", "dtpdrl", "ddtp_linear", "ddtp_rhl", "ddtp_control")   # seed 002's target-propagation rules
 
 GTP_TAUS = (0.1, 0.5, 1.0)
 GTP_LRS = {1: (0.003, 0.01, 0.03), 64: (0.1, 0.3, 1.0)}
